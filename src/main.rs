@@ -1,1 +1,175 @@
-fn main() {}
+//! `borough`: the one binary of borough-net. It parses arguments and calls the
+//! library crates; it holds no logic of its own.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use borough_model::GssCode;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "borough",
+    version,
+    about = "borough-net: London boroughs sharing anonymised records, peer to peer"
+)]
+struct Cli {
+    /// Log format on standard error.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a borough's node until SIGTERM or Ctrl-C.
+    Node {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Show a running node's datasets and replication flows (uses its admin certificate).
+    Status {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run a complete three-borough federation on 127.0.0.1 and show what happens.
+    Demo {
+        /// Leave the nodes running, with grpcurl commands to call them, until Ctrl-C.
+        #[arg(long)]
+        keep: bool,
+        /// Sample childcare providers ingested at each borough.
+        #[arg(long, default_value_t = 60)]
+        records: usize,
+    },
+    /// Certificate authority operations.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Create a CA per borough, a node certificate per borough, and one user
+    /// certificate per role (system, analyst, broker, admin).
+    Init {
+        /// Folder to write into (one sub-folder per borough).
+        #[arg(long)]
+        out: PathBuf,
+        /// Comma-separated GSS codes, e.g. E09000022,E09000028,E09000023.
+        #[arg(long, value_delimiter = ',', required = true)]
+        boroughs: Vec<String>,
+    },
+}
+
+fn init_logging(format: LogFormat, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Node { config } => {
+            init_logging(cli.log_format, "info");
+            let config = borough_node::NodeConfig::load(&config)?;
+            let node = borough_node::Node::prepare(config)?;
+            // Bind before touching the data directory: a port in use must not leave
+            // a new, empty data directory behind.
+            let listener = node.bind().await?;
+            let store = node.open_store()?;
+            borough_node::serve(node, store, listener, termination()).await?;
+        }
+        Command::Status { config } => {
+            init_logging(cli.log_format, "warn");
+            let config = borough_node::NodeConfig::load(&config)?;
+            let reply = borough_node::status::fetch(&config).await?;
+            print!("{}", borough_node::status::render(&reply));
+        }
+        Command::Demo { keep, records } => {
+            // The demo narrates what happens; node logs would drown it out.
+            init_logging(cli.log_format, "error");
+            let options = borough_node::demo::DemoOptions {
+                keep,
+                records_per_borough: records,
+                ..Default::default()
+            };
+            borough_node::demo::run(options, &mut std::io::stdout(), termination()).await?;
+        }
+        Command::Certs {
+            command: CertsCommand::Init { out, boroughs },
+        } => {
+            init_logging(cli.log_format, "warn");
+            let boroughs = boroughs
+                .iter()
+                .map(|b| GssCode::parse(b).with_context(|| format!("--boroughs: `{b}`")))
+                .collect::<Result<Vec<_>>>()?;
+            let report = borough_security::certs::init(&out, &boroughs)
+                .with_context(|| format!("creating certificates in {}", out.display()))?;
+            for path in &report.written {
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

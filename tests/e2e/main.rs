@@ -1,1 +1,6 @@
+//! End-to-end tests: real nodes with real TLS, real sled directories and real gRPC
+//! on 127.0.0.1. One test binary; each module is one capability.
 
+mod support;
+
+mod replication;

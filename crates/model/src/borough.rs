@@ -180,7 +180,14 @@ mod tests {
 
     #[test]
     fn codes_outside_london_or_malformed_are_refused() {
-        for bad in ["E09000034", "E08000001", "E0900002", "lambeth", "", "E09000022x"] {
+        for bad in [
+            "E09000034",
+            "E08000001",
+            "E0900002",
+            "lambeth",
+            "",
+            "E09000022x",
+        ] {
             let err = GssCode::parse(bad).unwrap_err();
             assert!(err.to_string().contains(bad), "{err}");
         }

@@ -23,7 +23,9 @@ impl ProviderType {
     pub fn is_home_based(self) -> bool {
         matches!(
             self,
-            ProviderType::Childminder | ProviderType::HomeChildcarer | ProviderType::DomesticPremises
+            ProviderType::Childminder
+                | ProviderType::HomeChildcarer
+                | ProviderType::DomesticPremises
         )
     }
 }
@@ -211,9 +213,10 @@ impl ChildcarePlace {
     pub fn validate(&self) -> Result<(), Invalid> {
         let mut c = Checks::default();
         match (&self.provider_urn, self.provider_type) {
-            (Some(_), ProviderType::Childminder) => {
-                c.fail("provider_urn", "must be empty for a childminder, who is never named")
-            }
+            (Some(_), ProviderType::Childminder) => c.fail(
+                "provider_urn",
+                "must be empty for a childminder, who is never named",
+            ),
             (Some(urn), _) => c.require(
                 is_urn(urn),
                 "provider_urn",
@@ -315,7 +318,8 @@ impl Offer {
 }
 
 fn is_urn(s: &str) -> bool {
-    let digits = |d: &str, n: &[usize]| n.contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        |d: &str, n: &[usize]| n.contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
     if let Some(rest) = s.strip_prefix("EY").or_else(|| s.strip_prefix("SC")) {
         digits(rest, &[6])
     } else {

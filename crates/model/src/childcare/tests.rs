@@ -64,18 +64,38 @@ fn childminders_are_never_named_or_located_exactly() {
 #[test]
 fn offers_must_be_consistent() {
     check(|p| p.offers[0].vacancies = 30, &["offers[0].vacancies"]);
-    check(|p| p.offers[0].capacity = 0, &["offers[0].capacity", "offers[0].vacancies"]);
-    check(|p| p.offers[0].fee_per_hour_pence = 90_000, &["offers[0].fee_per_hour_pence"]);
-    check(|p| p.offers[0].pattern.days = 0, &["offers[0].pattern.days"]);
-    check(|p| p.offers[0].pattern.end_minute = 60, &["offers[0].pattern"]);
-    check(|p| p.offers[0].age_band = AgeBand::Two, &["offers[0].funded[0]"]);
+    check(
+        |p| p.offers[0].capacity = 0,
+        &["offers[0].capacity", "offers[0].vacancies"],
+    );
+    check(
+        |p| p.offers[0].fee_per_hour_pence = 90_000,
+        &["offers[0].fee_per_hour_pence"],
+    );
+    check(
+        |p| p.offers[0].pattern.days = 0,
+        &["offers[0].pattern.days"],
+    );
+    check(
+        |p| p.offers[0].pattern.end_minute = 60,
+        &["offers[0].pattern"],
+    );
+    check(
+        |p| p.offers[0].age_band = AgeBand::Two,
+        &["offers[0].funded[0]"],
+    );
     check(|p| p.offers.clear(), &["offers"]);
 }
 
 #[test]
 fn locations_must_be_in_london_and_urns_well_formed() {
     check(
-        |p| p.location = Location::Exact { lat: 53.4, long: -2.2 },
+        |p| {
+            p.location = Location::Exact {
+                lat: 53.4,
+                long: -2.2,
+            }
+        },
         &["location.lat", "location.long"],
     );
     check(|p| p.provider_urn = Some("12AB".into()), &["provider_urn"]);

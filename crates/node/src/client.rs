@@ -1,0 +1,41 @@
+//! Calling a node as one of its users (system, admin …) from tools and tests.
+
+use std::path::Path;
+
+use borough_security::certs::node_server_name;
+use borough_security::tls::{self, Credentials, TrustAnchors};
+use borough_sync::{dial, SyncLimits};
+use tonic::transport::Channel;
+
+use crate::status::local_address;
+use crate::{Error, NodeConfig};
+
+/// A channel to the node `config` describes, presenting the certificate `cert`
+/// and key `key`, and trusting only the node's own borough CA.
+pub async fn connect_as(config: &NodeConfig, cert: &Path, key: &Path) -> Result<Channel, Error> {
+    let security = |key: &str| {
+        let file = config.source.clone();
+        let key = key.to_string();
+        move |source| Error::Security {
+            file,
+            key,
+            source: Box::new(source),
+        }
+    };
+    let credentials = Credentials::load(cert, key).map_err(security("client certificate"))?;
+    let mut anchors = TrustAnchors::new();
+    anchors
+        .insert(config.borough, &config.tls.ca)
+        .map_err(security("tls.ca"))?;
+    let tls = tls::user_client_config(&credentials, config.borough, &anchors)
+        .map_err(security("client certificate"))?;
+    let address = local_address(config.listen).to_string();
+    dial(
+        &address,
+        &node_server_name(config.borough),
+        tls,
+        &SyncLimits::default(),
+    )
+    .await
+    .map_err(|e| Error::Serve(e.to_string()))
+}

@@ -1,0 +1,85 @@
+use super::*;
+
+const GOOD: &str = r#"
+borough = "E09000022"
+listen = "127.0.0.1:7401"
+data_dir = "data/lambeth"
+agreements = "agreements"
+
+[tls]
+ca = "certs/E09000022/ca.pem"
+cert = "certs/E09000022/node.pem"
+key = "certs/E09000022/node.key"
+
+[[peers]]
+borough = "E09000028"
+address = "127.0.0.1:7402"
+ca = "certs/E09000028/ca.pem"
+"#;
+
+/// Parses `text` as `/etc/borough/lambeth.toml` and returns the error text.
+fn error_of(text: &str) -> String {
+    NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), text)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn paths_resolve_against_the_config_folder() {
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), GOOD).unwrap();
+    assert_eq!(c.data_dir, Path::new("/etc/borough/data/lambeth"));
+    assert_eq!(
+        c.tools.admin_cert,
+        Path::new("/etc/borough/certs/E09000022/admin.pem")
+    );
+    assert_eq!(c.peers[0].borough.name(), "Southwark");
+}
+
+#[test]
+fn an_unknown_key_is_named_with_the_file() {
+    let e = error_of(&GOOD.replace("listen =", "colour = \"red\"\nlisten ="));
+    assert!(
+        e.contains("/etc/borough/lambeth.toml") && e.contains("unknown field `colour`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_toml_names_the_line() {
+    let e = error_of("borough = \"E09000022\"\nlisten = [");
+    assert!(
+        e.contains("/etc/borough/lambeth.toml") && e.contains("line 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_duplicate_peer_is_refused() {
+    let dup = format!(
+        "{GOOD}\n[[peers]]\nborough = \"E09000028\"\naddress = \"127.0.0.1:7403\"\nca = \"x.pem\"\n"
+    );
+    let e = error_of(&dup);
+    assert!(
+        e.contains("peers[1].borough") && e.contains("listed more than once"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    for (from, to, key) in [
+        ("E09000022", "E09000099", "`borough`"),
+        ("127.0.0.1:7401", "localhost", "`listen`"),
+        ("127.0.0.1:7402", "nowhere", "`peers[0].address`"),
+        ("E09000028", "E09000022", "`peers[0].borough`"),
+    ] {
+        let e = error_of(&GOOD.replacen(from, to, 1));
+        assert!(e.contains(key), "{key} not in {e}");
+    }
+}
+
+#[test]
+fn zero_limits_are_refused() {
+    let e = error_of(&format!("{GOOD}\n[limits]\nbatch_size = 0\n"));
+    assert!(e.contains("limits.batch_size"), "{e}");
+}

@@ -1,0 +1,523 @@
+//! `borough demo`: a complete three-borough federation on 127.0.0.1 in a temporary
+//! folder — fresh certificates, the example agreements, sample records ingested at
+//! each borough through the real Ingest RPC, replication to convergence, and the two
+//! refusals an operator should see (an unknown CA, a flow no agreement allows).
+
+use std::future::Future;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use borough_model::{
+    AdmissionPriority, AgeBand, ChildcarePlace, Dataset, FundedEntitlement, GridCell, GssCode,
+    Location, Offer, OfstedGrade, PeerIdentity, ProviderType, Role, SessionPattern,
+};
+use borough_proto::{v1, Payload};
+use borough_security::certs::{node_server_name, BoroughCa, Validity};
+use borough_security::tls::{self, Credentials, TrustAnchors};
+use borough_sync::{dial, status_text, SyncLimits};
+
+use crate::client::connect_as;
+use crate::federation::LocalFederation;
+use crate::status::{local_address, Table};
+use crate::Error;
+
+/// Lambeth, Southwark and Lewisham: the founding three.
+pub const FOUNDING_BOROUGHS: [&str; 3] = ["E09000022", "E09000028", "E09000023"];
+
+/// The example agreements shipped in `config/agreements`, used as they are.
+pub const EXAMPLE_AGREEMENTS: [(&str, &str); 3] = [
+    (
+        "lambeth-southwark.toml",
+        include_str!("../../../config/agreements/lambeth-southwark.toml"),
+    ),
+    (
+        "lambeth-lewisham.toml",
+        include_str!("../../../config/agreements/lambeth-lewisham.toml"),
+    ),
+    (
+        "southwark-lewisham.toml",
+        include_str!("../../../config/agreements/southwark-lewisham.toml"),
+    ),
+];
+
+/// How the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Sample provider records ingested at each borough.
+    pub records_per_borough: usize,
+    /// Keep the nodes running after the demo until the shutdown future completes.
+    pub keep: bool,
+    /// How long to wait for convergence before giving up.
+    pub converge_within: Duration,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            records_per_borough: 60,
+            keep: false,
+            converge_within: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Deterministic sample providers for a borough: a mix of nurseries (named, exact
+/// location) and home-based settings (grid cell only; childminders unnamed).
+pub fn sample_places(borough: GssCode, count: usize) -> Vec<(String, ChildcarePlace)> {
+    let b = borough.borough();
+    let mut rng = SplitMix(u64::from(b.dfe_la_code) * 7919);
+    (0..count)
+        .map(|i| {
+            let lat = b.lat + rng.between(-0.018, 0.018);
+            let long = b.long + rng.between(-0.025, 0.025);
+            let kind = rng.below(20);
+            let provider_type = match kind {
+                0..=9 => ProviderType::NonDomesticPremises,
+                10..=16 => ProviderType::Childminder,
+                17..=18 => ProviderType::DomesticPremises,
+                _ => ProviderType::HomeChildcarer,
+            };
+            let urn = match provider_type {
+                ProviderType::Childminder => None,
+                _ => Some(format!("EY{:06}", 400_000 + rng.below(99_999))),
+            };
+            let location = if provider_type.is_home_based() {
+                Location::Cell(GridCell::containing(lat, long))
+            } else {
+                Location::Exact { lat, long }
+            };
+            let bands: &[AgeBand] = match provider_type {
+                ProviderType::NonDomesticPremises => {
+                    &[AgeBand::Under2, AgeBand::Two, AgeBand::ThreeToFour]
+                }
+                _ => &[AgeBand::Two, AgeBand::ThreeToFour],
+            };
+            let offers = bands
+                .iter()
+                .map(|&band| {
+                    let capacity = match provider_type {
+                        ProviderType::NonDomesticPremises => 8 + rng.below(30) as u32,
+                        _ => 1 + rng.below(3) as u32,
+                    };
+                    let term_time = rng.below(3) == 0;
+                    Offer {
+                        age_band: band,
+                        pattern: SessionPattern {
+                            days: 0b1_1111,
+                            start_minute: if term_time { 9 * 60 } else { 8 * 60 },
+                            end_minute: if term_time { 15 * 60 } else { 18 * 60 },
+                            term_time_only: term_time,
+                        },
+                        capacity,
+                        vacancies: rng.below(u64::from(capacity) / 3 + 1) as u32,
+                        funded: match band {
+                            AgeBand::Two => vec![
+                                FundedEntitlement::Disadvantaged2YearOlds,
+                                FundedEntitlement::WorkingParent,
+                            ],
+                            AgeBand::ThreeToFour => vec![
+                                FundedEntitlement::Universal15Hours,
+                                FundedEntitlement::WorkingParent,
+                            ],
+                            _ => vec![FundedEntitlement::WorkingParent],
+                        },
+                        fee_per_hour_pence: 780 + rng.below(150) as u32,
+                    }
+                })
+                .collect();
+            let place = ChildcarePlace {
+                provider_urn: urn,
+                provider_type,
+                ofsted_grade: match rng.below(10) {
+                    0..=1 => OfstedGrade::Outstanding,
+                    2..=7 => OfstedGrade::Good,
+                    8 => OfstedGrade::RequiresImprovement,
+                    _ => OfstedGrade::NotYetInspected,
+                },
+                borough,
+                location,
+                offers,
+                send_support: rng.below(3) > 0,
+                accepts_out_of_borough: rng.below(5) > 0,
+                admission_priorities: vec![
+                    AdmissionPriority::LookedAfter,
+                    AdmissionPriority::EhcPlanNamingSetting,
+                    AdmissionPriority::Sibling,
+                    AdmissionPriority::Distance,
+                ],
+            };
+            (
+                format!("{}-place-{:04}", b.short_code.to_lowercase(), i + 1),
+                place,
+            )
+        })
+        .collect()
+}
+
+/// A small deterministic generator, so the sample is the same on every run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn between(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn boroughs() -> Vec<GssCode> {
+    FOUNDING_BOROUGHS
+        .iter()
+        .filter_map(|g| GssCode::parse(g).ok())
+        .collect()
+}
+
+/// Runs the demo, writing what happens to `out`. With `keep`, waits for
+/// `shutdown` before stopping the nodes.
+pub async fn run(
+    options: DemoOptions,
+    out: &mut (impl Write + Send),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let root = tempfile::Builder::new()
+        .prefix("borough-demo-")
+        .tempdir()
+        .map_err(|e| Error::Serve(format!("cannot create a temporary folder: {e}")))?;
+    let boroughs = boroughs();
+    let agreements: Vec<(String, String)> = EXAMPLE_AGREEMENTS
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    let say = |out: &mut (dyn Write + Send), line: String| {
+        let _ = writeln!(out, "{line}");
+    };
+    say(
+        out,
+        format!(
+            "borough-net demo: {} boroughs on 127.0.0.1, working in {}",
+            boroughs.len(),
+            root.path().display()
+        ),
+    );
+    let federation = LocalFederation::start(root.path(), &boroughs, &agreements, "").await?;
+    for (b, a) in federation.addresses() {
+        say(
+            out,
+            format!(
+                "  {:<10} {b}  listening on {a} (TLS 1.3, client certificate required)",
+                b.name()
+            ),
+        );
+    }
+
+    say(
+        out,
+        format!(
+            "\ningesting {} sample childcare providers at each borough (role: system)",
+            options.records_per_borough
+        ),
+    );
+    for &b in &boroughs {
+        let ack = ingest_samples(&federation, b, options.records_per_borough).await?;
+        say(
+            out,
+            format!(
+                "  {:<10} written {:>4}, log head {}",
+                b.name(),
+                ack.written,
+                ack.head_seq
+            ),
+        );
+    }
+
+    say(
+        out,
+        "\nwaiting for every agreed flow to converge ...".into(),
+    );
+    let converged = wait_for_convergence(&federation, &boroughs, options.converge_within).await?;
+    let mut table = Table::new(&[
+        "borough",
+        "own records",
+        "from Lambeth",
+        "from Southwark",
+        "from Lewisham",
+        "lag (records)",
+    ]);
+    for (b, reply) in &converged {
+        let own: u64 = reply.own.iter().map(|d| d.records).sum();
+        let mut cells = vec![format!("{} {b}", b.name()), own.to_string()];
+        for peer in &boroughs {
+            if peer == b {
+                cells.push("-".into());
+                continue;
+            }
+            cells.push(
+                reply
+                    .inbound
+                    .iter()
+                    .find(|f| f.peer == peer.to_string())
+                    .map(|f| f.records.to_string())
+                    .unwrap_or_else(|| "not agreed".into()),
+            );
+        }
+        cells.push(
+            reply
+                .inbound
+                .iter()
+                .map(|f| f.lag_records)
+                .sum::<u64>()
+                .to_string(),
+        );
+        table.row(cells);
+    }
+    say(
+        out,
+        format!(
+            "converged in {:.1}s\n\n{}",
+            started.elapsed().as_secs_f64(),
+            table.render()
+        ),
+    );
+
+    say(out, "refusals an operator should see:".into());
+    let lambeth = boroughs[0];
+    say(
+        out,
+        format!(
+            "  1. a certificate from an unknown CA, calling {}:",
+            lambeth.name()
+        ),
+    );
+    say(
+        out,
+        format!("     {}", unknown_ca_attempt(&federation, lambeth).await),
+    );
+    let (southwark, lewisham) = (boroughs[1], boroughs[2]);
+    say(out, format!("  2. {}'s node asking {} for childcare-places (their agreement runs the other way only):", lewisham.name(), southwark.name()));
+    say(
+        out,
+        format!(
+            "     {}",
+            outside_agreement_attempt(&federation, lewisham, southwark).await
+        ),
+    );
+
+    if options.keep {
+        let lambeth_addr = federation.addresses()[&lambeth];
+        say(out, format!(
+            "\nthe nodes keep running (Ctrl-C to stop). Certificates: {certs}\n\
+             list the API of Lambeth's node:\n  grpcurl -cacert {certs}/{lambeth}/ca.pem -cert {certs}/{lambeth}/admin.pem -key {certs}/{lambeth}/admin.key {lambeth_addr} list\n\
+             its status:\n  grpcurl -cacert {certs}/{lambeth}/ca.pem -cert {certs}/{lambeth}/admin.pem -key {certs}/{lambeth}/admin.key {lambeth_addr} borough.v1.Admin/Status\n\
+             or: borough status --config {config}",
+            certs = root.path().join("certs").display(),
+            config = federation.config_path(lambeth).display(),
+        ));
+        let _ = out.flush();
+        shutdown.await;
+    }
+    federation.shutdown().await?;
+    say(
+        out,
+        format!(
+            "\nall nodes stopped cleanly; removed {} ({:.1}s in all)",
+            root.path().display(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+async fn ingest_samples(
+    federation: &LocalFederation,
+    borough: GssCode,
+    count: usize,
+) -> Result<v1::IngestAck, Error> {
+    let node = federation
+        .node(borough)
+        .ok_or_else(|| Error::Serve(format!("{borough} is not running")))?;
+    let certs = federation.root().join("certs").join(borough.to_string());
+    let channel = connect_as(
+        &node.config,
+        &certs.join("system.pem"),
+        &certs.join("system.key"),
+    )
+    .await?;
+    let ops = sample_places(borough, count)
+        .into_iter()
+        .map(|(id, place)| v1::IngestOp {
+            id,
+            op: Some(v1::ingest_op::Op::Upsert(
+                Payload::ChildcarePlace(place).to_any(),
+            )),
+        })
+        .collect();
+    let batch = v1::IngestBatch {
+        dataset: Dataset::ChildcarePlaces.as_str().into(),
+        ops,
+        batch_ref: "demo".into(),
+    };
+    v1::ingest_client::IngestClient::new(channel)
+        .apply(batch)
+        .await
+        .map(|r| r.into_inner())
+        .map_err(|s| Error::Serve(format!("ingest at {borough} failed: {}", s.message())))
+}
+
+/// Polls each node's status until every inbound flow is connected with no lag and
+/// holds as many records as the origin has, or the deadline passes.
+async fn wait_for_convergence(
+    federation: &LocalFederation,
+    boroughs: &[GssCode],
+    within: Duration,
+) -> Result<Vec<(GssCode, v1::StatusReply)>, Error> {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut replies = Vec::new();
+        for &b in boroughs {
+            let node = federation
+                .node(b)
+                .ok_or_else(|| Error::Serve(format!("{b} is not running")))?;
+            replies.push((b, crate::status::fetch(&node.config).await?));
+        }
+        let own_count = |g: &str| -> u64 {
+            replies
+                .iter()
+                .find(|(b, _)| b.to_string() == g)
+                .map(|(_, r)| r.own.iter().map(|d| d.records).sum())
+                .unwrap_or(0)
+        };
+        let done = replies.iter().all(|(_, r)| {
+            r.inbound.iter().all(|f| {
+                f.connection == "connected" && f.lag_records == 0 && f.records == own_count(&f.peer)
+            })
+        });
+        if done {
+            return Ok(replies);
+        }
+        if Instant::now() > deadline {
+            let summary: Vec<String> = replies
+                .iter()
+                .flat_map(|(b, r)| {
+                    r.inbound.iter().map(move |f| {
+                        format!(
+                            "{b}<-{}: {} lag {} {}",
+                            f.peer, f.connection, f.lag_records, f.last_error
+                        )
+                    })
+                })
+                .collect();
+            return Err(Error::Serve(format!(
+                "the federation did not converge within {within:?}: {}",
+                summary.join("; ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Dials a node with an admin certificate from a CA no node trusts.
+async fn unknown_ca_attempt(federation: &LocalFederation, target: GssCode) -> String {
+    let attempt = async {
+        let stranger = BoroughCa::generate(target).map_err(|e| e.to_string())?;
+        let identity = PeerIdentity {
+            borough: target,
+            role: Role::Admin,
+            name: Some("intruder".into()),
+        };
+        let issued = stranger
+            .issue(&identity, Validity::days_from_now(1))
+            .map_err(|e| e.to_string())?;
+        let credentials =
+            Credentials::from_pem(&issued.cert_pem, &issued.key_pem).map_err(|e| e.to_string())?;
+        let mut anchors = TrustAnchors::new();
+        anchors
+            .insert(
+                target,
+                &federation
+                    .root()
+                    .join("certs")
+                    .join(target.to_string())
+                    .join("ca.pem"),
+            )
+            .map_err(|e| e.to_string())?;
+        let tls =
+            tls::user_client_config(&credentials, target, &anchors).map_err(|e| e.to_string())?;
+        let address = local_address(federation.addresses()[&target]).to_string();
+        let channel = dial(
+            &address,
+            &node_server_name(target),
+            tls,
+            &SyncLimits::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        v1::admin_client::AdminClient::new(channel)
+            .status(v1::StatusRequest {})
+            .await
+            .map(|_| ())
+            .map_err(|s| status_text(&s))
+    };
+    match attempt.await {
+        Ok(()) => "UNEXPECTED: the call was accepted".into(),
+        Err(e) => format!("refused: {e}"),
+    }
+}
+
+/// Asks `server` for its childcare places with `caller`'s node certificate, where
+/// no agreement lets `server` disclose them to `caller`.
+async fn outside_agreement_attempt(
+    federation: &LocalFederation,
+    caller: GssCode,
+    server: GssCode,
+) -> String {
+    let attempt = async {
+        let certs = federation.root().join("certs");
+        let credentials = Credentials::load(
+            &certs.join(caller.to_string()).join("node.pem"),
+            &certs.join(caller.to_string()).join("node.key"),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut anchors = TrustAnchors::new();
+        anchors
+            .insert(server, &certs.join(server.to_string()).join("ca.pem"))
+            .map_err(|e| e.to_string())?;
+        let tls = tls::client_config(&credentials, server, &anchors).map_err(|e| e.to_string())?;
+        let address = local_address(federation.addresses()[&server]).to_string();
+        let channel = dial(
+            &address,
+            &node_server_name(server),
+            tls,
+            &SyncLimits::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let mut stream = v1::replication_client::ReplicationClient::new(channel)
+            .changes(v1::ChangesRequest {
+                dataset: Dataset::ChildcarePlaces.as_str().into(),
+                since_seq: 0,
+                agreement_id: String::new(),
+                agreement_hash: String::new(),
+            })
+            .await
+            .map_err(|s| status_text(&s))?
+            .into_inner();
+        stream
+            .message()
+            .await
+            .map(|_| ())
+            .map_err(|s| status_text(&s))
+    };
+    match attempt.await {
+        Ok(()) => "UNEXPECTED: records were served".into(),
+        Err(e) => format!("refused: {e} (audited at {})", server.name()),
+    }
+}

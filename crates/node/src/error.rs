@@ -1,0 +1,50 @@
+//! Node errors: configuration, start-up and serving failures, each naming the file,
+//! key or address involved.
+
+use std::path::PathBuf;
+
+/// What can stop a node from starting or serving.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file is missing, malformed or inconsistent.
+    #[error("{file}{}: {problem}", if key.is_empty() { String::new() } else { format!(": key `{key}`") })]
+    Config {
+        /// The configuration file.
+        file: PathBuf,
+        /// The key at fault (empty when the whole file is).
+        key: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A certificate, key or CA named by the configuration could not be used.
+    #[error("{file}: key `{key}`: {source}")]
+    Security {
+        /// The configuration file.
+        file: PathBuf,
+        /// The key naming the certificate or key.
+        key: String,
+        /// The failure.
+        #[source]
+        source: Box<borough_security::Error>,
+    },
+    /// An agreement file is malformed, ambiguous or names a field that does not exist.
+    #[error("{0}")]
+    Agreement(String),
+    /// The listen address could not be bound.
+    #[error("{file}: key `listen`: cannot listen on {address}: {source}")]
+    Bind {
+        /// The configuration file.
+        file: PathBuf,
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why (address in use, permission denied …).
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store could not be opened or failed.
+    #[error(transparent)]
+    Store(#[from] borough_store::Error),
+    /// The gRPC server failed.
+    #[error("gRPC server failed: {0}")]
+    Serve(String),
+}

@@ -1,0 +1,180 @@
+//! `borough status`: asks a running node for its status over gRPC, with the
+//! node's admin certificate, and renders it for a terminal.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use borough_proto::v1;
+use borough_security::certs::node_server_name;
+use borough_security::tls::{self, Credentials, TrustAnchors};
+use borough_sync::{dial, SyncLimits};
+
+use crate::{Error, NodeConfig};
+
+/// The address a local tool should dial for a node listening on `listen`.
+pub fn local_address(listen: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
+    } else {
+        listen
+    }
+}
+
+/// Fetches the status of the node `config` describes, as its admin.
+pub async fn fetch(config: &NodeConfig) -> Result<v1::StatusReply, Error> {
+    let security = |key: &str| {
+        let file = config.source.clone();
+        let key = key.to_string();
+        move |source| Error::Security {
+            file,
+            key,
+            source: Box::new(source),
+        }
+    };
+    let credentials = Credentials::load(&config.tools.admin_cert, &config.tools.admin_key)
+        .map_err(security("tools.admin_key"))?;
+    let mut anchors = TrustAnchors::new();
+    anchors
+        .insert(config.borough, &config.tls.ca)
+        .map_err(security("tls.ca"))?;
+    let tls = tls::user_client_config(&credentials, config.borough, &anchors)
+        .map_err(security("tools.admin_cert"))?;
+    let address = local_address(config.listen).to_string();
+    let limits = SyncLimits {
+        connect_timeout: Duration::from_secs(5),
+        ..SyncLimits::default()
+    };
+    let channel = dial(&address, &node_server_name(config.borough), tls, &limits)
+        .await
+        .map_err(|e| Error::Serve(format!("{e} (is the node running?)")))?;
+    let reply = v1::admin_client::AdminClient::new(channel)
+        .status(v1::StatusRequest {})
+        .await
+        .map_err(|s| {
+            Error::Serve(format!(
+                "{address} refused the status call: {}",
+                s.message()
+            ))
+        })?;
+    Ok(reply.into_inner())
+}
+
+/// Renders a status reply as aligned text tables.
+pub fn render(reply: &v1::StatusReply) -> String {
+    let mut out = format!("{} ({})\n\n", reply.borough_name, reply.borough);
+    let mut own = Table::new(&["own dataset", "log head", "records"]);
+    for d in &reply.own {
+        own.row(vec![
+            d.dataset.clone(),
+            d.head_seq.to_string(),
+            d.records.to_string(),
+        ]);
+    }
+    out.push_str(&own.render());
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    for (title, flows) in [
+        ("pulling from peer", &reply.inbound),
+        ("pulled by peer", &reply.outbound),
+    ] {
+        out.push('\n');
+        if flows.is_empty() {
+            out.push_str(&format!("{title}: none\n"));
+            continue;
+        }
+        let mut t = Table::new(&[
+            title,
+            "dataset",
+            "connection",
+            "agreement",
+            "checkpoint",
+            "peer head",
+            "lag",
+            "lag (s)",
+            "records",
+            "last contact",
+            "last error",
+        ]);
+        for f in flows.iter() {
+            let contact = if f.last_contact_unix_ms == 0 {
+                "never".to_string()
+            } else {
+                format!(
+                    "{:.1}s ago",
+                    (now_ms - f.last_contact_unix_ms).max(0) as f64 / 1000.0
+                )
+            };
+            t.row(vec![
+                format!("{} ({})", f.peer_name, f.peer),
+                f.dataset.clone(),
+                f.connection.clone(),
+                if f.agreement_id.is_empty() {
+                    f.agreement.clone()
+                } else {
+                    format!("{} ({})", f.agreement, f.agreement_id)
+                },
+                f.checkpoint.to_string(),
+                f.peer_head.to_string(),
+                f.lag_records.to_string(),
+                format!("{:.1}", f.lag_seconds),
+                if title.starts_with("pulling") {
+                    f.records.to_string()
+                } else {
+                    "-".into()
+                },
+                contact,
+                if f.last_error.is_empty() {
+                    "-".into()
+                } else {
+                    f.last_error.clone()
+                },
+            ]);
+        }
+        out.push_str(&t.render());
+    }
+    out
+}
+
+/// A plain text table with columns sized to their widest cell.
+pub(crate) struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub(crate) fn new(header: &[&str]) -> Table {
+        Table {
+            rows: vec![header.iter().map(|h| h.to_string()).collect()],
+        }
+    }
+
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in &self.rows {
+            let line: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, cell)| format!("{cell:<width$}", width = widths[c]))
+                .collect();
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,364 @@
+//! Tree names and the byte layout of keys and values in the `state` tree.
+//!
+//! Integers are big-endian so keys sort numerically; a GSS code is its 9 ASCII bytes
+//! and a record id its ASCII bytes (ids are `[A-Za-z0-9._:-]`), so record keys sort
+//! in id order. Each key space starts with one letter:
+//!
+//! - `R | tag | origin | id` → record: version, seq, flags, payload
+//! - `L | tag | seq` → own change log entry: flags, version, id length, id, payload
+//! - `H | tag` → own log head (last seq assigned)
+//! - `C | tag | peer` → checkpoint: last seq of the peer's log applied here
+//! - `N | tag | origin` → number of live records of that origin, kept in step with
+//!   `R` in the same batch so `count` needs no scan
+
+use borough_model::{Dataset, GssCode, RecordId, Version};
+
+use crate::Error;
+
+/// Holds every record, log entry, head, checkpoint and count, so one
+/// `Tree::apply_batch` commits a whole batch atomically.
+pub(crate) const STATE_TREE: &str = "state";
+/// The hash-chained audit log.
+pub(crate) const AUDIT_TREE: &str = "audit";
+/// Schema version and the owning borough.
+pub(crate) const META_TREE: &str = "meta";
+
+/// Key in `meta` holding the schema version (u32 BE).
+pub(crate) const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
+/// Key in `meta` holding the owning borough's GSS code (9 ASCII bytes).
+pub(crate) const OWN_BOROUGH_KEY: &[u8] = b"own_borough";
+
+const RECORD: u8 = b'R';
+const LOG: u8 = b'L';
+const HEAD: u8 = b'H';
+const CHECKPOINT: u8 = b'C';
+const COUNT: u8 = b'N';
+
+/// Flag bit: the record (or change) is a deletion.
+const TOMBSTONE: u8 = 0b0000_0001;
+
+/// Length of `R | tag | origin`, the prefix shared by one origin's records.
+pub(crate) const RECORD_PREFIX_LEN: usize = 2 + 9;
+/// Length of a record value's fixed header: version, seq, flags.
+const RECORD_HEADER_LEN: usize = 8 + 8 + 1;
+/// Length of a log value's fixed header: flags, version, id length.
+const LOG_HEADER_LEN: usize = 1 + 8 + 1;
+
+/// The 9 ASCII bytes of a GSS code (`E09000022`).
+pub(crate) fn gss_bytes(gss: GssCode) -> [u8; 9] {
+    let text = gss.to_string();
+    let mut out = [0u8; 9];
+    // Display always yields `E09` and six digits, so this copies exactly 9 bytes.
+    out.copy_from_slice(&text.as_bytes()[..9]);
+    out
+}
+
+/// Parses the 9 ASCII bytes of a stored GSS code.
+pub(crate) fn parse_gss(bytes: &[u8]) -> Result<GssCode, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "GSS code is not ASCII".to_string())?;
+    GssCode::parse(text).map_err(|e| e.to_string())
+}
+
+/// `R | tag | origin`: the prefix of one origin's records in one dataset.
+pub(crate) fn record_prefix(dataset: Dataset, origin: GssCode) -> [u8; RECORD_PREFIX_LEN] {
+    let mut key = [0u8; RECORD_PREFIX_LEN];
+    key[0] = RECORD;
+    key[1] = dataset.tag();
+    key[2..].copy_from_slice(&gss_bytes(origin));
+    key
+}
+
+/// `R | tag | origin | id`, built from a prefix computed once per batch.
+pub(crate) fn record_key(prefix: &[u8; RECORD_PREFIX_LEN], id: &RecordId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(RECORD_PREFIX_LEN + id.as_str().len());
+    key.extend_from_slice(prefix);
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// The record id at the end of a record key.
+pub(crate) fn record_id_from_key(key: &[u8]) -> Result<RecordId, Error> {
+    let problem = match key.get(RECORD_PREFIX_LEN..) {
+        None => "record key shorter than its prefix".to_string(),
+        Some(id) => match std::str::from_utf8(id) {
+            Err(_) => "record id is not ASCII".to_string(),
+            Ok(text) => match RecordId::parse(text) {
+                Ok(id) => return Ok(id),
+                Err(e) => format!("record id: {e}"),
+            },
+        },
+    };
+    Err(corrupt(STATE_TREE, key, problem))
+}
+
+/// `L | tag | seq`.
+pub(crate) fn log_key(dataset: Dataset, seq: u64) -> [u8; 10] {
+    let mut key = [0u8; 10];
+    key[0] = LOG;
+    key[1] = dataset.tag();
+    key[2..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The seq at the end of a log key.
+pub(crate) fn seq_from_log_key(key: &[u8]) -> Result<u64, Error> {
+    key.get(2..)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| corrupt(STATE_TREE, key, "log key is not 10 bytes"))
+}
+
+/// `H | tag`.
+pub(crate) fn head_key(dataset: Dataset) -> [u8; 2] {
+    [HEAD, dataset.tag()]
+}
+
+/// `C | tag | peer`.
+pub(crate) fn checkpoint_key(dataset: Dataset, peer: GssCode) -> [u8; 11] {
+    let mut key = [0u8; 11];
+    key[0] = CHECKPOINT;
+    key[1] = dataset.tag();
+    key[2..].copy_from_slice(&gss_bytes(peer));
+    key
+}
+
+/// `N | tag | origin`.
+pub(crate) fn count_key(dataset: Dataset, origin: GssCode) -> [u8; 11] {
+    let mut key = [0u8; 11];
+    key[0] = COUNT;
+    key[1] = dataset.tag();
+    key[2..].copy_from_slice(&gss_bytes(origin));
+    key
+}
+
+/// A u64 value (head, checkpoint, count); absent means 0.
+pub(crate) fn decode_u64(key: &[u8], value: Option<&[u8]>) -> Result<u64, Error> {
+    match value {
+        None => Ok(0),
+        Some(v) => <[u8; 8]>::try_from(v).map(u64::from_be_bytes).map_err(|_| {
+            corrupt(
+                STATE_TREE,
+                key,
+                format!("expected 8 bytes, found {}", v.len()),
+            )
+        }),
+    }
+}
+
+/// A stored record as decoded from `R`, borrowing its payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordValue<'a> {
+    pub(crate) version: u64,
+    pub(crate) seq: u64,
+    pub(crate) tombstone: bool,
+    /// Empty for tombstones: a deletion keeps no payload.
+    pub(crate) payload: &'a [u8],
+}
+
+/// Encodes an `R` value.
+pub(crate) fn encode_record(version: u64, seq: u64, payload: Option<&[u8]>) -> Vec<u8> {
+    let body = payload.unwrap_or_default();
+    let mut out = Vec::with_capacity(RECORD_HEADER_LEN + body.len());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.push(if payload.is_none() { TOMBSTONE } else { 0 });
+    out.extend_from_slice(body);
+    out
+}
+
+/// Decodes an `R` value.
+pub(crate) fn decode_record<'a>(key: &[u8], value: &'a [u8]) -> Result<RecordValue<'a>, Error> {
+    if value.len() < RECORD_HEADER_LEN {
+        return Err(corrupt(
+            STATE_TREE,
+            key,
+            format!(
+                "record value is {} bytes, shorter than its header",
+                value.len()
+            ),
+        ));
+    }
+    let (version, rest) = value.split_at(8);
+    let (seq, rest) = rest.split_at(8);
+    let (flags, payload) = rest.split_at(1);
+    let tombstone = decode_flags(key, flags[0])?;
+    Ok(RecordValue {
+        version: u64_at(version),
+        seq: u64_at(seq),
+        tombstone,
+        payload,
+    })
+}
+
+/// One entry of the own change log as decoded from `L`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogValue {
+    pub(crate) id: RecordId,
+    pub(crate) version: Version,
+    /// `None` for a deletion.
+    pub(crate) payload: Option<Vec<u8>>,
+}
+
+/// Encodes an `L` value.
+pub(crate) fn encode_log(id: &RecordId, version: u64, payload: Option<&[u8]>) -> Vec<u8> {
+    let id = id.as_str().as_bytes();
+    let body = payload.unwrap_or_default();
+    let mut out = Vec::with_capacity(LOG_HEADER_LEN + id.len() + body.len());
+    out.push(if payload.is_none() { TOMBSTONE } else { 0 });
+    out.extend_from_slice(&version.to_be_bytes());
+    // RecordId is at most MAX_RECORD_ID_LEN (64) bytes, so its length fits a byte.
+    out.push(id.len() as u8);
+    out.extend_from_slice(id);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Decodes an `L` value.
+pub(crate) fn decode_log(key: &[u8], value: &[u8]) -> Result<LogValue, Error> {
+    if value.len() < LOG_HEADER_LEN {
+        return Err(corrupt(
+            STATE_TREE,
+            key,
+            format!(
+                "log value is {} bytes, shorter than its header",
+                value.len()
+            ),
+        ));
+    }
+    let tombstone = decode_flags(key, value[0])?;
+    let version = u64_at(&value[1..9]);
+    let id_len = usize::from(value[9]);
+    let Some(id_bytes) = value.get(LOG_HEADER_LEN..LOG_HEADER_LEN + id_len) else {
+        return Err(corrupt(
+            STATE_TREE,
+            key,
+            "log value shorter than its record id",
+        ));
+    };
+    let id = std::str::from_utf8(id_bytes)
+        .map_err(|_| "record id is not ASCII".to_string())
+        .and_then(|text| RecordId::parse(text).map_err(|e| format!("record id: {e}")))
+        .map_err(|problem| corrupt(STATE_TREE, key, problem))?;
+    let body = &value[LOG_HEADER_LEN + id_len..];
+    let payload = if tombstone {
+        if !body.is_empty() {
+            return Err(corrupt(
+                STATE_TREE,
+                key,
+                "tombstone log entry carries a payload",
+            ));
+        }
+        None
+    } else {
+        Some(body.to_vec())
+    };
+    Ok(LogValue {
+        id,
+        version: Version(version),
+        payload,
+    })
+}
+
+/// Unknown flag bits mean a newer or damaged layout; refusing beats misreading.
+fn decode_flags(key: &[u8], flags: u8) -> Result<bool, Error> {
+    if flags & !TOMBSTONE != 0 {
+        return Err(corrupt(
+            STATE_TREE,
+            key,
+            format!("unknown flag bits {flags:#010b}"),
+        ));
+    }
+    Ok(flags & TOMBSTONE != 0)
+}
+
+/// Callers pass exactly 8 bytes (split from a length-checked value).
+fn u64_at(bytes: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    buf.copy_from_slice(bytes);
+    u64::from_be_bytes(buf)
+}
+
+/// A `Corrupt` error; keys are hex-encoded because they are binary.
+pub(crate) fn corrupt(tree: &'static str, key: &[u8], problem: impl Into<String>) -> Error {
+    Error::Corrupt {
+        tree,
+        key: hex::encode(key),
+        problem: problem.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lambeth() -> GssCode {
+        GssCode::parse("E09000022").unwrap()
+    }
+
+    #[test]
+    fn record_values_round_trip_live_and_tombstoned() {
+        let live = encode_record(3, 7, Some(b"opaque"));
+        let decoded = decode_record(b"k", &live).unwrap();
+        assert_eq!(
+            (decoded.version, decoded.seq, decoded.tombstone),
+            (3, 7, false)
+        );
+        assert_eq!(decoded.payload, b"opaque");
+
+        let dead = encode_record(4, 8, None);
+        let decoded = decode_record(b"k", &dead).unwrap();
+        assert_eq!(
+            (decoded.version, decoded.seq, decoded.tombstone),
+            (4, 8, true)
+        );
+        assert!(decoded.payload.is_empty());
+    }
+
+    #[test]
+    fn log_values_round_trip_with_their_record_id() {
+        let id = RecordId::parse("place-00017").unwrap();
+        let upsert = decode_log(b"k", &encode_log(&id, 2, Some(b"p"))).unwrap();
+        assert_eq!(upsert.id, id);
+        assert_eq!(upsert.version, Version(2));
+        assert_eq!(upsert.payload.as_deref(), Some(&b"p"[..]));
+
+        let delete = decode_log(b"k", &encode_log(&id, 3, None)).unwrap();
+        assert_eq!(delete.payload, None);
+    }
+
+    #[test]
+    fn record_keys_carry_dataset_origin_and_id() {
+        let prefix = record_prefix(Dataset::ChildcarePlaces, lambeth());
+        assert_eq!(&prefix[..], b"R\x01E09000022");
+        let id = RecordId::parse("a.b").unwrap();
+        let key = record_key(&prefix, &id);
+        assert_eq!(record_id_from_key(&key).unwrap(), id);
+    }
+
+    #[test]
+    fn log_keys_sort_by_seq() {
+        let d = Dataset::ChildcarePlaces;
+        assert!(log_key(d, 255) < log_key(d, 256));
+        assert_eq!(seq_from_log_key(&log_key(d, 256)).unwrap(), 256);
+    }
+
+    #[test]
+    fn truncated_or_unknown_values_are_reported_corrupt() {
+        assert!(matches!(
+            decode_record(b"k", &[0; 5]),
+            Err(Error::Corrupt { .. })
+        ));
+        let mut bad_flags = encode_record(1, 1, Some(b"x"));
+        bad_flags[16] = 0x80;
+        let err = decode_record(b"k", &bad_flags).unwrap_err();
+        assert!(err.to_string().contains("unknown flag bits"), "{err}");
+        assert!(matches!(
+            decode_log(b"k", &[0; 3]),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(matches!(
+            decode_u64(b"k", Some(&[1, 2])),
+            Err(Error::Corrupt { .. })
+        ));
+    }
+}

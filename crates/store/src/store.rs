@@ -1,0 +1,614 @@
+//! The `Store`: opening a data directory, own ingest, peer batches and reads.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use borough_model::{Borough, Dataset, GssCode, RecordId, Seq, Version};
+use tokio::sync::watch;
+
+use crate::audit::AuditLog;
+use crate::codec::{
+    checkpoint_key, corrupt, count_key, decode_log, decode_record, decode_u64, encode_log,
+    encode_record, gss_bytes, head_key, log_key, parse_gss, record_id_from_key, record_key,
+    record_prefix, seq_from_log_key, AUDIT_TREE, META_TREE, OWN_BOROUGH_KEY, SCHEMA_VERSION_KEY,
+    STATE_TREE,
+};
+use crate::error::sled_error;
+use crate::{Error, SCHEMA_VERSION};
+
+/// sled's own tree, present in every database; not one of ours.
+const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
+
+/// One change a borough system makes to its own records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingest {
+    /// Create the record, or replace its payload.
+    Upsert {
+        /// The record's id within (dataset, this borough).
+        id: RecordId,
+        /// The record, encoded by the caller; opaque to the store.
+        payload: Vec<u8>,
+    },
+    /// Delete (erase) the record.
+    Delete {
+        /// The record's id within (dataset, this borough).
+        id: RecordId,
+    },
+}
+
+/// What an [`Store::ingest`] call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IngestOutcome {
+    /// Upserts that created or changed a record.
+    pub written: u64,
+    /// Upserts whose payload matched the stored record, so nothing was written.
+    pub unchanged: u64,
+    /// Deletes of live records.
+    pub deleted: u64,
+    /// Deletes of records that were absent or already deleted.
+    pub not_found: u64,
+    /// The own log head after the batch.
+    pub head: Seq,
+}
+
+/// One entry of an origin's change log, as replicated between boroughs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Position in the origin's log.
+    pub seq: Seq,
+    /// The record changed.
+    pub id: RecordId,
+    /// The record's version after the change.
+    pub version: Version,
+    /// The new payload; `None` means the record was deleted.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// A live record as stored here, from any origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The record's id within (dataset, origin).
+    pub id: RecordId,
+    /// The borough that owns the record.
+    pub origin: GssCode,
+    /// The record's version.
+    pub version: Version,
+    /// The seq of the record's last change in the origin's log.
+    pub seq: Seq,
+    /// The record, opaque to the store.
+    pub payload: Vec<u8>,
+}
+
+/// This node's database. Cheap to clone: clones share one open directory.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    own: GssCode,
+    db: sled::Db,
+    state: sled::Tree,
+    audit: AuditLog,
+    /// Per dataset, the own log head that has been flushed: readers and subscribers
+    /// never see a seq that a crash could hand out again to a different change.
+    heads: HashMap<Dataset, watch::Sender<Seq>>,
+    /// Serialises writes to one origin's records in one dataset: own ingest takes
+    /// (dataset, own), a peer batch (dataset, peer). Guards no memory, only the
+    /// read-modify-write of versions, seqs and counts on disk.
+    writers: HashMap<(Dataset, GssCode), Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .field("own", &self.inner.own)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is known about a record before a change in the current batch: from this
+/// batch's earlier changes if any, else from disk.
+#[derive(Debug, Clone, Copy)]
+struct Prior {
+    version: u64,
+    seq: u64,
+    live: bool,
+}
+
+impl Store {
+    /// Opens (creating if absent) the data directory. A new directory gets the schema
+    /// version and owning borough; a directory with another schema version, data but
+    /// no schema version, or another owning borough is refused.
+    pub fn open(dir: &Path, own: GssCode) -> Result<Store, Error> {
+        let path = dir.to_path_buf();
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|source| open_error(&path, source))?;
+        check_meta(&db, &path, own)?;
+
+        let state = db
+            .open_tree(STATE_TREE)
+            .map_err(sled_error(&path, "opening the state tree"))?;
+        let audit_tree = db
+            .open_tree(AUDIT_TREE)
+            .map_err(sled_error(&path, "opening the audit tree"))?;
+        let audit = AuditLog::open(audit_tree, path.clone())?;
+
+        let mut heads = HashMap::new();
+        let mut writers = HashMap::new();
+        for dataset in Dataset::ALL {
+            let key = head_key(dataset);
+            let stored = state
+                .get(key)
+                .map_err(sled_error(&path, "reading a log head"))?;
+            // Whatever sled recovered on open is on disk, so it counts as flushed.
+            let head = decode_u64(&key, stored.as_deref())?;
+            heads.insert(dataset, watch::Sender::new(Seq(head)));
+            for borough in Borough::all() {
+                writers.insert((dataset, borough.gss), Mutex::new(()));
+            }
+        }
+        tracing::info!(path = %path.display(), own = %own, "store opened");
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path,
+                own,
+                db,
+                state,
+                audit,
+                heads,
+                writers,
+            }),
+        })
+    }
+
+    /// The borough this node belongs to.
+    pub fn own_borough(&self) -> GssCode {
+        self.inner.own
+    }
+
+    /// Applies a batch of this borough's own upserts and deletes atomically and
+    /// durably (flushed before returning), assigning versions and seqs; subscribers
+    /// are notified after the flush. The same id may appear more than once: changes
+    /// apply in order, each gets its own seq, and only the last stays in the log.
+    pub fn ingest(&self, dataset: Dataset, batch: &[Ingest]) -> Result<IngestOutcome, Error> {
+        let inner = &*self.inner;
+        let _writer = inner.writer(dataset, inner.own);
+
+        let hkey = head_key(dataset);
+        let mut head = inner.read_u64(&hkey, "reading a log head")?;
+        let ckey = count_key(dataset, inner.own);
+        let start_count = inner.read_u64(&ckey, "reading a record count")?;
+        let mut count = start_count;
+        let prefix = record_prefix(dataset, inner.own);
+
+        let mut outcome = IngestOutcome::default();
+        let mut writes = sled::Batch::default();
+        let mut latest: HashMap<&RecordId, (Prior, Option<&[u8]>)> = HashMap::new();
+        for item in batch {
+            let (id, payload) = match item {
+                Ingest::Upsert { id, payload } => (id, Some(payload.as_slice())),
+                Ingest::Delete { id } => (id, None),
+            };
+            let key = record_key(&prefix, id);
+            let (prior, unchanged) = match latest.get(id) {
+                Some((prior, stored)) => (Some(*prior), prior.live && *stored == payload),
+                None => inner.prior_on_disk(&key, payload)?,
+            };
+            let live_before = prior.is_some_and(|p| p.live);
+            match payload {
+                Some(_) if unchanged => {
+                    outcome.unchanged += 1;
+                    continue;
+                }
+                Some(_) => outcome.written += 1,
+                None if !live_before => {
+                    outcome.not_found += 1;
+                    continue;
+                }
+                None => outcome.deleted += 1,
+            }
+
+            head += 1;
+            // A re-created record continues from its tombstone's version, so peers
+            // holding the tombstone accept it as newer.
+            let version = prior.map_or(0, |p| p.version) + 1;
+            writes.insert(key, encode_record(version, head, payload));
+            writes.insert(
+                &log_key(dataset, head)[..],
+                encode_log(id, version, payload),
+            );
+            if let Some(prior) = prior {
+                // Keep only the newest change per record in the log, so an erased
+                // record's earlier payloads do not linger there.
+                writes.remove(&log_key(dataset, prior.seq)[..]);
+            }
+            match (live_before, payload.is_some()) {
+                (false, true) => count += 1,
+                (true, false) => count = count.saturating_sub(1),
+                _ => {}
+            }
+            let now = Prior {
+                version,
+                seq: head,
+                live: payload.is_some(),
+            };
+            latest.insert(id, (now, payload));
+        }
+
+        let changed = outcome.written + outcome.deleted > 0;
+        if changed {
+            writes.insert(&hkey[..], &head.to_be_bytes()[..]);
+            if count != start_count {
+                writes.insert(&ckey[..], &count.to_be_bytes()[..]);
+            }
+            inner
+                .state
+                .apply_batch(writes)
+                .map_err(inner.sled("writing an own batch"))?;
+        }
+        // Also covers an earlier call whose write landed but whose flush failed: its
+        // changes become durable (and visible to peers) now.
+        let published = inner.head_sender(dataset);
+        if head > published.borrow().0 {
+            inner.flush()?;
+            published.send_replace(Seq(head));
+        }
+        outcome.head = Seq(head);
+        tracing::debug!(
+            dataset = %dataset,
+            written = outcome.written,
+            unchanged = outcome.unchanged,
+            deleted = outcome.deleted,
+            not_found = outcome.not_found,
+            head,
+            "own batch ingested"
+        );
+        Ok(outcome)
+    }
+
+    /// The last seq assigned in this node's own log and flushed (`Seq(0)` if none).
+    pub fn head(&self, dataset: Dataset) -> Result<Seq, Error> {
+        Ok(*self.inner.head_sender(dataset).borrow())
+    }
+
+    /// Own log entries with seq > `since`, ascending, at most `limit`. Entries
+    /// superseded by a later change to the same record are gone, so seqs have holes.
+    pub fn changes_since(
+        &self,
+        dataset: Dataset,
+        since: Seq,
+        limit: usize,
+    ) -> Result<Vec<Change>, Error> {
+        let inner = &*self.inner;
+        let head = inner.head_sender(dataset).borrow().0;
+        let Some(first) = since.0.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        if first > head || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut changes = Vec::with_capacity(limit.min(1024));
+        for item in inner
+            .state
+            .range(log_key(dataset, first)..=log_key(dataset, head))
+            .take(limit)
+        {
+            let (key, value) = item.map_err(inner.sled("reading the change log"))?;
+            let seq = seq_from_log_key(&key)?;
+            let entry = decode_log(&key, &value)?;
+            changes.push(Change {
+                seq: Seq(seq),
+                id: entry.id,
+                version: entry.version,
+                payload: entry.payload,
+            });
+        }
+        Ok(changes)
+    }
+
+    /// Applies a batch of a peer's changes (upserts overwrite, deletions remove the
+    /// record) and sets the checkpoint for (peer, dataset) to `up_to`, in one atomic
+    /// write flushed before returning. Changes whose version is not newer than the
+    /// stored one are skipped, so re-applying a batch after a crash is harmless.
+    pub fn apply_peer_batch(
+        &self,
+        peer: GssCode,
+        dataset: Dataset,
+        changes: &[Change],
+        up_to: Seq,
+    ) -> Result<(), Error> {
+        let inner = &*self.inner;
+        if peer == inner.own {
+            return Err(Error::OwnBoroughAsPeer { peer, dataset });
+        }
+        if let Some(beyond) = changes.iter().find(|c| c.seq > up_to) {
+            return Err(Error::ChangeBeyondCheckpoint {
+                peer,
+                dataset,
+                seq: beyond.seq.0,
+                up_to: up_to.0,
+            });
+        }
+        let _writer = inner.writer(dataset, peer);
+
+        let ckey = count_key(dataset, peer);
+        let start_count = inner.read_u64(&ckey, "reading a record count")?;
+        let mut count = start_count;
+        let prefix = record_prefix(dataset, peer);
+
+        let mut writes = sled::Batch::default();
+        let mut latest: HashMap<&RecordId, Prior> = HashMap::new();
+        let mut applied = 0u64;
+        for change in changes {
+            let key = record_key(&prefix, &change.id);
+            let prior = match latest.get(&change.id) {
+                Some(prior) => Some(*prior),
+                None => inner.prior_on_disk(&key, None)?.0,
+            };
+            if prior.is_some_and(|p| p.version >= change.version.0) {
+                continue;
+            }
+            let payload = change.payload.as_deref();
+            // A deletion leaves a payload-free tombstone holding the version, so a
+            // stale copy of the record re-sent later cannot bring it back.
+            writes.insert(key, encode_record(change.version.0, change.seq.0, payload));
+            let live_before = prior.is_some_and(|p| p.live);
+            match (live_before, payload.is_some()) {
+                (false, true) => count += 1,
+                (true, false) => count = count.saturating_sub(1),
+                _ => {}
+            }
+            latest.insert(
+                &change.id,
+                Prior {
+                    version: change.version.0,
+                    seq: change.seq.0,
+                    live: payload.is_some(),
+                },
+            );
+            applied += 1;
+        }
+        if count != start_count {
+            writes.insert(&ckey[..], &count.to_be_bytes()[..]);
+        }
+        writes.insert(
+            &checkpoint_key(dataset, peer)[..],
+            &up_to.0.to_be_bytes()[..],
+        );
+        inner
+            .state
+            .apply_batch(writes)
+            .map_err(inner.sled("writing a peer batch"))?;
+        inner.flush()?;
+        tracing::debug!(
+            dataset = %dataset,
+            peer = %peer,
+            received = changes.len(),
+            applied,
+            up_to = up_to.0,
+            "peer batch applied"
+        );
+        Ok(())
+    }
+
+    /// The last seq of `peer`'s log for `dataset` applied here (`Seq(0)` if none).
+    pub fn checkpoint(&self, peer: GssCode, dataset: Dataset) -> Result<Seq, Error> {
+        let key = checkpoint_key(dataset, peer);
+        Ok(Seq(self.inner.read_u64(&key, "reading a checkpoint")?))
+    }
+
+    /// One live record; `None` if absent or deleted.
+    pub fn get(
+        &self,
+        dataset: Dataset,
+        origin: GssCode,
+        id: &RecordId,
+    ) -> Result<Option<StoredRecord>, Error> {
+        let inner = &*self.inner;
+        let key = record_key(&record_prefix(dataset, origin), id);
+        let Some(value) = inner
+            .state
+            .get(&key)
+            .map_err(inner.sled("reading a record"))?
+        else {
+            return Ok(None);
+        };
+        let record = decode_record(&key, &value)?;
+        if record.tombstone {
+            return Ok(None);
+        }
+        Ok(Some(StoredRecord {
+            id: id.clone(),
+            origin,
+            version: Version(record.version),
+            seq: Seq(record.seq),
+            payload: record.payload.to_vec(),
+        }))
+    }
+
+    /// Live (non-deleted) records of one origin, in id order.
+    pub fn records(
+        &self,
+        dataset: Dataset,
+        origin: GssCode,
+    ) -> impl Iterator<Item = Result<StoredRecord, Error>> {
+        let inner = Arc::clone(&self.inner);
+        let scan = self.inner.state.scan_prefix(record_prefix(dataset, origin));
+        scan.filter_map(move |item| {
+            let decoded = item
+                .map_err(inner.sled("reading records"))
+                .and_then(|(key, value)| {
+                    let record = decode_record(&key, &value)?;
+                    if record.tombstone {
+                        return Ok(None);
+                    }
+                    Ok(Some(StoredRecord {
+                        id: record_id_from_key(&key)?,
+                        origin,
+                        version: Version(record.version),
+                        seq: Seq(record.seq),
+                        payload: record.payload.to_vec(),
+                    }))
+                });
+            decoded.transpose()
+        })
+    }
+
+    /// The number of live records of one origin (kept as a counter, so no scan).
+    pub fn count(&self, dataset: Dataset, origin: GssCode) -> Result<u64, Error> {
+        self.inner
+            .read_u64(&count_key(dataset, origin), "reading a record count")
+    }
+
+    /// A receiver whose value is the own log head of `dataset`, changing whenever a
+    /// flushed ingest advances it; for pushing live changes to peers without polling.
+    pub fn subscribe(&self, dataset: Dataset) -> watch::Receiver<Seq> {
+        self.inner.head_sender(dataset).subscribe()
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.inner.audit
+    }
+
+    /// Makes every write so far durable, including audit entries.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.inner.flush()
+    }
+}
+
+impl Inner {
+    fn writer(&self, dataset: Dataset, origin: GssCode) -> MutexGuard<'_, ()> {
+        // Every (dataset, borough) pair is created in `open`, and a GssCode can only
+        // name a listed borough, so the lookup cannot miss.
+        let lock = &self.writers[&(dataset, origin)];
+        // The mutex guards no memory, only the ordering of disk writes, each of which
+        // sled applies atomically; a panic elsewhere leaves nothing to repair.
+        lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn head_sender(&self, dataset: Dataset) -> &watch::Sender<Seq> {
+        // `open` creates a sender for every dataset in `Dataset::ALL`.
+        &self.heads[&dataset]
+    }
+
+    fn read_u64(&self, key: &[u8], during: &'static str) -> Result<u64, Error> {
+        let value = self.state.get(key).map_err(self.sled(during))?;
+        decode_u64(key, value.as_deref())
+    }
+
+    /// The record's state on disk, and whether it is live with exactly `payload`.
+    fn prior_on_disk(
+        &self,
+        key: &[u8],
+        payload: Option<&[u8]>,
+    ) -> Result<(Option<Prior>, bool), Error> {
+        let Some(value) = self.state.get(key).map_err(self.sled("reading a record"))? else {
+            return Ok((None, false));
+        };
+        let record = decode_record(key, &value)?;
+        let unchanged = !record.tombstone && payload == Some(record.payload);
+        let prior = Prior {
+            version: record.version,
+            seq: record.seq,
+            live: !record.tombstone,
+        };
+        Ok((Some(prior), unchanged))
+    }
+
+    fn flush(&self) -> Result<(), Error> {
+        self.db
+            .flush()
+            .map(drop)
+            .map_err(self.sled("flushing to disk"))
+    }
+
+    fn sled(&self, during: &'static str) -> impl FnOnce(sled::Error) -> Error + '_ {
+        sled_error(&self.path, during)
+    }
+}
+
+/// sled reports a held directory lock only as an io error with this text.
+fn open_error(path: &Path, source: sled::Error) -> Error {
+    match &source {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => Error::Locked {
+            path: path.to_path_buf(),
+        },
+        _ => Error::Sled {
+            path: path.to_path_buf(),
+            during: "opening the database",
+            source,
+        },
+    }
+}
+
+/// Checks (or, for a new directory, writes) the schema version and owning borough.
+fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<(), Error> {
+    let has_data_trees = db
+        .tree_names()
+        .iter()
+        .any(|name| &name[..] != SLED_DEFAULT_TREE && &name[..] != META_TREE.as_bytes());
+    let meta = db
+        .open_tree(META_TREE)
+        .map_err(sled_error(path, "opening the meta tree"))?;
+    let stored = meta
+        .get(SCHEMA_VERSION_KEY)
+        .map_err(sled_error(path, "reading the schema version"))?;
+    let Some(stored) = stored else {
+        if has_data_trees || !db.is_empty() {
+            return Err(Error::MissingSchemaVersion {
+                path: path.to_path_buf(),
+            });
+        }
+        // A new directory: record the layout and owner before any data tree exists,
+        // so a crash part-way leaves a directory that still reads as new.
+        let mut batch = sled::Batch::default();
+        batch.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes()[..]);
+        batch.insert(OWN_BOROUGH_KEY, &gss_bytes(own)[..]);
+        meta.apply_batch(batch)
+            .map_err(sled_error(path, "writing the schema version"))?;
+        db.flush()
+            .map_err(sled_error(path, "flushing the schema version"))?;
+        return Ok(());
+    };
+
+    let found = <[u8; 4]>::try_from(&stored[..])
+        .map(u32::from_be_bytes)
+        .map_err(|_| {
+            corrupt(
+                META_TREE,
+                SCHEMA_VERSION_KEY,
+                "schema version is not 4 bytes",
+            )
+        })?;
+    if found != SCHEMA_VERSION {
+        return Err(Error::UnknownSchemaVersion {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let stored_own = meta
+        .get(OWN_BOROUGH_KEY)
+        .map_err(sled_error(path, "reading the owning borough"))?
+        .ok_or_else(|| corrupt(META_TREE, OWN_BOROUGH_KEY, "owning borough is missing"))?;
+    let stored_own =
+        parse_gss(&stored_own).map_err(|problem| corrupt(META_TREE, OWN_BOROUGH_KEY, problem))?;
+    if stored_own != own {
+        return Err(Error::WrongBorough {
+            path: path.to_path_buf(),
+            stored: stored_own,
+            requested: own,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! Shared set-up for the end-to-end tests: borough constants, a federation that
+//! starts real nodes in this process, clients that present real certificates, and
+//! `eventually` for waits that name what they were waiting for.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use borough_model::{ChildcarePlace, Dataset, GssCode};
+use borough_node::demo::{sample_places, EXAMPLE_AGREEMENTS};
+use borough_node::federation::LocalFederation;
+use borough_proto::{v1, Payload};
+use tonic::transport::Channel;
+
+pub const LAMBETH: &str = "E09000022";
+pub const SOUTHWARK: &str = "E09000028";
+pub const LEWISHAM: &str = "E09000023";
+
+/// Parses a GSS code constant.
+pub fn gss(code: &str) -> GssCode {
+    GssCode::parse(code).expect("test borough constant")
+}
+
+/// How long a test waits for replication before failing.
+pub const CONVERGE: Duration = Duration::from_secs(20);
+
+/// Polls `check` until it returns `Some`, failing the test with `what` after `within`.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {within:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The example agreements as (file name, text).
+pub fn example_agreements() -> Vec<(String, String)> {
+    EXAMPLE_AGREEMENTS
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect()
+}
+
+/// A running federation in a temporary folder, stopped when dropped.
+pub struct Federation {
+    pub inner: LocalFederation,
+    pub dir: tempfile::TempDir,
+}
+
+impl Federation {
+    /// Starts the given boroughs under the example agreements.
+    pub async fn start(boroughs: &[&str]) -> Federation {
+        Federation::start_with(boroughs, &example_agreements(), FAST_RETRY).await
+    }
+
+    /// Starts the given boroughs under `agreements`, with `extra` config appended.
+    pub async fn start_with(
+        boroughs: &[&str],
+        agreements: &[(String, String)],
+        extra: &str,
+    ) -> Federation {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let boroughs: Vec<GssCode> = boroughs.iter().map(|b| gss(b)).collect();
+        let inner = LocalFederation::start(dir.path(), &boroughs, agreements, extra)
+            .await
+            .expect("federation starts");
+        Federation { inner, dir }
+    }
+
+    pub fn certs(&self, borough: &str) -> PathBuf {
+        self.dir.path().join("certs").join(borough)
+    }
+
+    pub fn store(&self, borough: &str) -> &borough_store::Store {
+        &self.inner.node(gss(borough)).expect("node running").store
+    }
+
+    /// A channel to `borough`'s node as its user with `role` (system, admin …).
+    pub async fn client_as(&self, borough: &str, role: &str) -> Channel {
+        let node = self.inner.node(gss(borough)).expect("node running");
+        let certs = self.certs(borough);
+        borough_node::client::connect_as(
+            &node.config,
+            &certs.join(format!("{role}.pem")),
+            &certs.join(format!("{role}.key")),
+        )
+        .await
+        .expect("connect as user")
+    }
+
+    /// Upserts `places` (id, record) at `borough` through the Ingest RPC.
+    pub async fn ingest(
+        &self,
+        borough: &str,
+        places: Vec<(String, ChildcarePlace)>,
+    ) -> v1::IngestAck {
+        let ops = places
+            .into_iter()
+            .map(|(id, p)| v1::IngestOp {
+                id,
+                op: Some(v1::ingest_op::Op::Upsert(
+                    Payload::ChildcarePlace(p).to_any(),
+                )),
+            })
+            .collect();
+        self.ingest_ops(borough, ops)
+            .await
+            .expect("ingest accepted")
+    }
+
+    /// Sends raw ingest operations for `childcare-places` at `borough`.
+    pub async fn ingest_ops(
+        &self,
+        borough: &str,
+        ops: Vec<v1::IngestOp>,
+    ) -> Result<v1::IngestAck, tonic::Status> {
+        let channel = self.client_as(borough, "system").await;
+        v1::ingest_client::IngestClient::new(channel)
+            .apply(v1::IngestBatch {
+                dataset: Dataset::ChildcarePlaces.as_str().into(),
+                ops,
+                batch_ref: "test".into(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    /// Deletes records at `borough` through the Ingest RPC.
+    pub async fn delete(&self, borough: &str, ids: &[&str]) -> v1::IngestAck {
+        let ops = ids
+            .iter()
+            .map(|id| v1::IngestOp {
+                id: id.to_string(),
+                op: Some(v1::ingest_op::Op::Delete(v1::Delete {})),
+            })
+            .collect();
+        self.ingest_ops(borough, ops)
+            .await
+            .expect("delete accepted")
+    }
+
+    /// The status reply of `borough`'s node, asked as its admin.
+    pub async fn status(&self, borough: &str) -> v1::StatusReply {
+        let node = self.inner.node(gss(borough)).expect("node running");
+        borough_node::status::fetch(&node.config)
+            .await
+            .expect("status")
+    }
+
+    /// The stored payload of `origin`'s record `id` as held at `at`, decoded.
+    pub fn held(&self, at: &str, origin: &str, id: &str) -> Option<v1::ChildcarePlace> {
+        use prost::Message;
+        let id = borough_model::RecordId::parse(id).expect("id");
+        self.store(at)
+            .get(Dataset::ChildcarePlaces, gss(origin), &id)
+            .expect("store read")
+            .map(|r| v1::ChildcarePlace::decode(&r.payload[..]).expect("stored payload decodes"))
+    }
+
+    /// Waits until `at` holds `origin`'s record `id` and `accept` holds for it.
+    pub async fn wait_for(
+        &self,
+        at: &str,
+        origin: &str,
+        id: &str,
+        accept: impl Fn(&v1::ChildcarePlace) -> bool,
+    ) -> v1::ChildcarePlace {
+        eventually(&format!("{at} to hold {origin}'s {id}"), CONVERGE, || {
+            let r = self.held(at, origin, id).filter(|p| accept(p));
+            async move { r }
+        })
+        .await
+    }
+}
+
+/// Config appended to every test node: quick retries so a restarted peer is found fast.
+pub const FAST_RETRY: &str = "\n[limits]\nbackoff_min_ms = 20\nbackoff_max_ms = 300\n";
+
+/// `n` sample providers of `borough`.
+pub fn places(borough: &str, n: usize) -> Vec<(String, ChildcarePlace)> {
+    sample_places(gss(borough), n)
+}
