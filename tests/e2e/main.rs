@@ -3,4 +3,9 @@
 
 mod support;
 
+mod agreements;
+mod cli;
+mod crash;
+mod ingest;
 mod replication;
+mod tls;
