@@ -8,4 +8,5 @@ mod cli;
 mod crash;
 mod ingest;
 mod replication;
+mod tidy;
 mod tls;
