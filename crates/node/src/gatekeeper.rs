@@ -13,7 +13,10 @@ use borough_security::identity::identity_from_cert;
 use borough_store::{AuditAction, AuditEntry, AuditOutcome, Store};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::Status;
-use tracing::warn;
+use tracing::{warn, Instrument};
+
+/// Numbers requests so a log line can be tied to the call that caused it.
+static NEXT_REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Which permission each gRPC service needs. Health and reflection need only a
 /// verified certificate; anything not listed is refused.
@@ -125,13 +128,23 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let request_id = NEXT_REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let span = tracing::info_span!(
+            "request",
+            borough = %self.gate.me,
+            request_id,
+            path = req.uri().path(),
+            caller = tracing::field::Empty,
+        );
+        let _entered = span.enter();
         match self.gate.admit(&req) {
             Ok(identity) => {
+                span.record("caller", tracing::field::display(&identity));
                 req.extensions_mut().insert(identity);
                 // The clone takes over readiness from `self.inner`, as tower requires.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                Box::pin(inner.call(req))
+                Box::pin(inner.call(req).instrument(span.clone()))
             }
             Err(status) => Box::pin(async move { Ok(status.into_http()) }),
         }

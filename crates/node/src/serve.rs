@@ -262,6 +262,7 @@ pub async fn serve(
         .await;
     stop.cancel();
     let _ = drain_tx.send(());
+    let server_abort = server.abort_handle();
     let drained = tokio::time::timeout(limits.shutdown_grace, async {
         let served = server.await;
         while links.join_next().await.is_some() {}
@@ -274,6 +275,7 @@ pub async fn serve(
         Ok(Err(e)) => Err(Error::Serve(e.to_string())),
         Err(_) => {
             warn!(parent: &span, grace = ?limits.shutdown_grace, "shutdown grace period ran out; abandoning in-flight work");
+            server_abort.abort();
             links.abort_all();
             Ok(())
         }
