@@ -13,15 +13,7 @@ use crate::{Error, NodeConfig};
 /// A channel to the node `config` describes, presenting the certificate `cert`
 /// and key `key`, and trusting only the node's own borough CA.
 pub async fn connect_as(config: &NodeConfig, cert: &Path, key: &Path) -> Result<Channel, Error> {
-    let security = |key: &str| {
-        let file = config.source.clone();
-        let key = key.to_string();
-        move |source| Error::Security {
-            file,
-            key,
-            source: Box::new(source),
-        }
-    };
+    let security = |key: &str| Error::security_at(&config.source, key);
     let credentials = Credentials::load(cert, key).map_err(security("client certificate"))?;
     let mut anchors = TrustAnchors::new();
     anchors

@@ -48,3 +48,18 @@ pub enum Error {
     #[error("gRPC server failed: {0}")]
     Serve(String),
 }
+
+impl Error {
+    /// Wraps a security failure with the configuration file and key that named it.
+    pub(crate) fn security_at(
+        file: &std::path::Path,
+        key: &str,
+    ) -> impl FnOnce(borough_security::Error) -> Error {
+        let (file, key) = (file.to_path_buf(), key.to_string());
+        move |source| Error::Security {
+            file,
+            key,
+            source: Box::new(source),
+        }
+    }
+}

@@ -37,15 +37,7 @@ pub struct Node {
 impl Node {
     /// Loads and checks every file the configuration names.
     pub fn prepare(config: NodeConfig) -> Result<Node, Error> {
-        let security = |key: &str| {
-            let file = config.source.clone();
-            let key = key.to_string();
-            move |source| Error::Security {
-                file,
-                key,
-                source: Box::new(source),
-            }
-        };
+        let security = |key: &str| Error::security_at(&config.source, key);
         let mut anchors = TrustAnchors::new();
         anchors
             .insert(config.borough, &config.tls.ca)

@@ -5,10 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use borough_proto::v1;
-use borough_security::certs::node_server_name;
-use borough_security::tls::{self, Credentials, TrustAnchors};
-use borough_sync::{dial, SyncLimits};
 
+use crate::client::connect_as;
 use crate::{Error, NodeConfig};
 
 /// The address a local tool should dial for a node listening on `listen`.
@@ -22,42 +20,24 @@ pub fn local_address(listen: SocketAddr) -> SocketAddr {
 
 /// Fetches the status of the node `config` describes, as its admin.
 pub async fn fetch(config: &NodeConfig) -> Result<v1::StatusReply, Error> {
-    let security = |key: &str| {
-        let file = config.source.clone();
-        let key = key.to_string();
-        move |source| Error::Security {
-            file,
-            key,
-            source: Box::new(source),
-        }
-    };
-    let credentials = Credentials::load(&config.tools.admin_cert, &config.tools.admin_key)
-        .map_err(security("tools.admin_key"))?;
-    let mut anchors = TrustAnchors::new();
-    anchors
-        .insert(config.borough, &config.tls.ca)
-        .map_err(security("tls.ca"))?;
-    let tls = tls::user_client_config(&credentials, config.borough, &anchors)
-        .map_err(security("tools.admin_cert"))?;
-    let address = local_address(config.listen).to_string();
-    let limits = SyncLimits {
-        connect_timeout: Duration::from_secs(5),
-        ..SyncLimits::default()
-    };
-    let channel = dial(&address, &node_server_name(config.borough), tls, &limits)
-        .await
-        .map_err(|e| Error::Serve(format!("{e} (is the node running?)")))?;
+    let channel = connect_as(config, &config.tools.admin_cert, &config.tools.admin_key).await?;
+    let mut request = tonic::Request::new(v1::StatusRequest {});
+    request.set_timeout(STATUS_DEADLINE);
     let reply = v1::admin_client::AdminClient::new(channel)
-        .status(v1::StatusRequest {})
+        .status(request)
         .await
         .map_err(|s| {
             Error::Serve(format!(
-                "{address} refused the status call: {}",
+                "{} refused the status call: {}",
+                local_address(config.listen),
                 s.message()
             ))
         })?;
     Ok(reply.into_inner())
 }
+
+/// How long a status call may take.
+const STATUS_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Renders a status reply as aligned text tables.
 pub fn render(reply: &v1::StatusReply) -> String {
