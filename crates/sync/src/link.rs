@@ -91,6 +91,7 @@ impl PeerLink {
         self.update(|f| {
             f.address = t.address.clone();
             f.agreement_id = t.agreement.id.clone();
+            f.agreement = AgreementStatus::Active;
         });
         let mut backoff = Backoff::new(self.limits.backoff_min, self.limits.backoff_max);
         while !self.shutdown.is_cancelled() {
@@ -119,10 +120,9 @@ impl PeerLink {
                 self.pause(AGREEMENT_RECHECK).await;
                 continue;
             }
-            self.update(|f| {
-                f.connection = Connection::Connecting;
-                f.agreement = AgreementStatus::Active;
-            });
+            // The agreement state shown stays as last seen (a mismatch, say) until
+            // the peer accepts a request, so status never flickers to "active".
+            self.update(|f| f.connection = Connection::Connecting);
             match self.session(&mut backoff).await {
                 Ok(SessionEnd::Shutdown) => break,
                 Ok(SessionEnd::Closed) => {
@@ -190,6 +190,7 @@ impl PeerLink {
         info!(since = %since, "connected");
         self.update(|f| {
             f.connection = Connection::Connected;
+            f.agreement = AgreementStatus::Active;
             f.last_error = None;
         });
         let mut checkpoint = since;
