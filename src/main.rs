@@ -153,6 +153,23 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// The error and its causes on one line, leaving out a cause whose text the
+/// message already carries (library errors often quote their cause).
+fn report(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let next = cause.to_string();
+        if text.contains(&next) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&next);
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -168,7 +185,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", report(&e));
             ExitCode::FAILURE
         }
     }

@@ -14,7 +14,10 @@ use crate::{Error, NodeConfig};
 /// and key `key`, and trusting only the node's own borough CA.
 pub async fn connect_as(config: &NodeConfig, cert: &Path, key: &Path) -> Result<Channel, Error> {
     let security = |key: &str| Error::security_at(&config.source, key);
-    let credentials = Credentials::load(cert, key).map_err(security("client certificate"))?;
+    let credentials = Credentials::load(cert, key).map_err(|e| {
+        let which = Error::credentials_key(&e, key, "client certificate", "client key");
+        security(which)(e)
+    })?;
     let mut anchors = TrustAnchors::new();
     anchors
         .insert(config.borough, &config.tls.ca)

@@ -16,6 +16,11 @@ use borough_security::certs::{node_server_name, BoroughCa, Validity};
 use borough_security::tls::{self, Credentials, TrustAnchors};
 use borough_sync::{dial, status_text, SyncLimits};
 
+use rustls::pki_types::ServerName;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
 use crate::client::connect_as;
 use crate::federation::LocalFederation;
 use crate::status::{local_address, Table};
@@ -191,7 +196,7 @@ pub async fn run(
     let root = tempfile::Builder::new()
         .prefix("borough-demo-")
         .tempdir()
-        .map_err(|e| Error::Serve(format!("cannot create a temporary folder: {e}")))?;
+        .map_err(|e| Error::Demo(format!("cannot create a temporary folder: {e}")))?;
     let boroughs = boroughs();
     let agreements: Vec<(String, String)> = EXAMPLE_AGREEMENTS
         .iter()
@@ -293,7 +298,7 @@ pub async fn run(
     say(
         out,
         format!(
-            "  1. a certificate from an unknown CA, calling {}:",
+            "  1. a certificate from an unknown CA (named like {0}'s CA, but another key), calling {0}:",
             lambeth.name()
         ),
     );
@@ -343,7 +348,7 @@ async fn ingest_samples(
 ) -> Result<v1::IngestAck, Error> {
     let node = federation
         .node(borough)
-        .ok_or_else(|| Error::Serve(format!("{borough} is not running")))?;
+        .ok_or_else(|| Error::Demo(format!("{borough} is not running")))?;
     let certs = federation.root().join("certs").join(borough.to_string());
     let channel = connect_as(
         &node.config,
@@ -369,7 +374,7 @@ async fn ingest_samples(
         .apply(batch)
         .await
         .map(|r| r.into_inner())
-        .map_err(|s| Error::Serve(format!("ingest at {borough} failed: {}", s.message())))
+        .map_err(|s| Error::Demo(format!("ingest at {borough} failed: {}", s.message())))
 }
 
 /// Polls each node's status until every inbound flow is connected with no lag and
@@ -385,7 +390,7 @@ async fn wait_for_convergence(
         for &b in boroughs {
             let node = federation
                 .node(b)
-                .ok_or_else(|| Error::Serve(format!("{b} is not running")))?;
+                .ok_or_else(|| Error::Demo(format!("{b} is not running")))?;
             replies.push((b, crate::status::fetch(&node.config).await?));
         }
         let own_count = |g: &str| -> u64 {
@@ -415,7 +420,7 @@ async fn wait_for_convergence(
                     })
                 })
                 .collect();
-            return Err(Error::Serve(format!(
+            return Err(Error::Demo(format!(
                 "the federation did not converge within {within:?}: {}",
                 summary.join("; ")
             )));
@@ -424,7 +429,10 @@ async fn wait_for_convergence(
     }
 }
 
-/// Dials a node with an admin certificate from a CA no node trusts.
+/// Connects to a node with an admin certificate from a CA no node trusts, and
+/// reports the node's verdict. In TLS 1.3 the server judges the client certificate
+/// after the client has sent its last handshake message, so the refusal arrives as
+/// an alert on the first read.
 async fn unknown_ca_attempt(federation: &LocalFederation, target: GssCode) -> String {
     let attempt = async {
         let stranger = BoroughCa::generate(target).map_err(|e| e.to_string())?;
@@ -439,35 +447,33 @@ async fn unknown_ca_attempt(federation: &LocalFederation, target: GssCode) -> St
         let credentials =
             Credentials::from_pem(&issued.cert_pem, &issued.key_pem).map_err(|e| e.to_string())?;
         let mut anchors = TrustAnchors::new();
-        anchors
-            .insert(
-                target,
-                &federation
-                    .root()
-                    .join("certs")
-                    .join(target.to_string())
-                    .join("ca.pem"),
-            )
-            .map_err(|e| e.to_string())?;
+        let ca = federation
+            .root()
+            .join("certs")
+            .join(target.to_string())
+            .join("ca.pem");
+        anchors.insert(target, &ca).map_err(|e| e.to_string())?;
         let tls =
             tls::user_client_config(&credentials, target, &anchors).map_err(|e| e.to_string())?;
-        let address = local_address(federation.addresses()[&target]).to_string();
-        let channel = dial(
-            &address,
-            &node_server_name(target),
-            tls,
-            &SyncLimits::default(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        v1::admin_client::AdminClient::new(channel)
-            .status(v1::StatusRequest {})
+        let address = local_address(federation.addresses()[&target]);
+        let tcp = TcpStream::connect(address)
             .await
-            .map(|_| ())
-            .map_err(|s| status_text(&s))
+            .map_err(|e| e.to_string())?;
+        let name = ServerName::try_from(node_server_name(target)).map_err(|e| e.to_string())?;
+        let mut stream = TlsConnector::from(tls)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await {
+            Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
+            Ok(Ok(0)) => Err("the node closed the connection".to_string()),
+            Ok(Ok(_)) => Ok(()),
+            Err(_) => Ok(()),
+        }
     };
     match attempt.await {
-        Ok(()) => "UNEXPECTED: the call was accepted".into(),
+        Ok(()) => "UNEXPECTED: the connection was accepted".into(),
         Err(e) => format!("refused: {e}"),
     }
 }

@@ -44,12 +44,34 @@ pub enum Error {
     /// The store could not be opened or failed.
     #[error(transparent)]
     Store(#[from] borough_store::Error),
+    /// A node could not be reached or refused a tool's call.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The demo federation did not behave as it should.
+    #[error("demo: {0}")]
+    Demo(String),
     /// The gRPC server failed.
     #[error("gRPC server failed: {0}")]
     Serve(String),
 }
 
 impl Error {
+    /// The configuration key that names the file a credentials error is about:
+    /// `cert_key` for the certificate, `key_key` for the private key.
+    pub(crate) fn credentials_key<'a>(
+        e: &borough_security::Error,
+        key_path: &std::path::Path,
+        cert_key: &'a str,
+        key_key: &'a str,
+    ) -> &'a str {
+        use borough_security::Error as S;
+        match e {
+            S::PrivateKey { .. } | S::KeyReadableByOthers { .. } => key_key,
+            S::Io { path, .. } if path == key_path => key_key,
+            _ => cert_key,
+        }
+    }
+
     /// Wraps a security failure with the configuration file and key that named it.
     pub(crate) fn security_at(
         file: &std::path::Path,

@@ -47,8 +47,10 @@ impl Node {
                 .insert(peer.borough, &peer.ca)
                 .map_err(security(&format!("peers[{i}].ca")))?;
         }
-        let credentials =
-            Credentials::load(&config.tls.cert, &config.tls.key).map_err(security("tls.key"))?;
+        let credentials = Credentials::load(&config.tls.cert, &config.tls.key).map_err(|e| {
+            let key = Error::credentials_key(&e, &config.tls.key, "tls.cert", "tls.key");
+            security(key)(e)
+        })?;
         let server_tls =
             tls::server_config(&credentials, &anchors).map_err(security("tls.cert"))?;
         let mut peer_tls = HashMap::new();

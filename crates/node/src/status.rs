@@ -27,7 +27,7 @@ pub async fn fetch(config: &NodeConfig) -> Result<v1::StatusReply, Error> {
         .status(request)
         .await
         .map_err(|s| {
-            Error::Serve(format!(
+            Error::Unreachable(format!(
                 "{} refused the status call: {}",
                 local_address(config.listen),
                 s.message()

@@ -193,3 +193,5 @@ pub fn places(borough: &str, n: usize) -> Vec<(String, ChildcarePlace)> {
 }
 
 pub mod handshake;
+
+pub mod binary;
