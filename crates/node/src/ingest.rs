@@ -35,29 +35,15 @@ impl IngestService {
         let batch_ref = batch.batch_ref.clone();
         let (dataset, ops) = check_batch(self.store.own_borough(), batch, self.max_batch)?;
         let store = self.store.clone();
-        let outcome = tokio::task::spawn_blocking(move || store.ingest(dataset, &ops))
-            .await
-            .map_err(|e| Status::internal(format!("ingest task failed: {e}")))?
-            .map_err(|e| {
-                tracing::error!(error = %e, "ingest failed");
-                Status::internal(
-                    "the node could not write the batch; nothing was applied; see its log",
-                )
-            })?;
-        info!(
-            %dataset,
-            written = outcome.written,
-            unchanged = outcome.unchanged,
-            deleted = outcome.deleted,
-            head = %outcome.head,
-            "ingested batch"
-        );
-        let entry = AuditEntry {
+        let actor = caller.to_string();
+        // The audit entry is written in the same flush as the batch, so an
+        // acknowledged batch is always in the audit log, even after a crash.
+        let audit = move |outcome: &borough_store::IngestOutcome| AuditEntry {
             at_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
-            actor: caller.to_string(),
+            actor,
             action: AuditAction::Ingested,
             dataset: Some(dataset),
             peer: None,
@@ -68,9 +54,22 @@ impl IngestService {
                 outcome.written, outcome.unchanged, outcome.deleted, outcome.not_found
             ),
         };
-        if let Err(e) = self.store.audit().append(entry) {
-            tracing::error!(error = %e, "could not append to the audit log");
-        }
+        let outcome =
+            tokio::task::spawn_blocking(move || store.ingest_audited(dataset, &ops, audit))
+                .await
+                .map_err(|e| Status::internal(format!("ingest task failed: {e}")))?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "ingest failed");
+                    Status::internal("the node could not write the batch durably; see its log")
+                })?;
+        info!(
+            %dataset,
+            written = outcome.written,
+            unchanged = outcome.unchanged,
+            deleted = outcome.deleted,
+            head = %outcome.head,
+            "ingested batch"
+        );
         Ok(v1::IngestAck {
             batch_ref,
             written: outcome.written,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use borough_model::{Borough, Dataset, GssCode, RecordId, Seq, Version};
 use tokio::sync::watch;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditEntry, AuditLog};
 use crate::codec::{
     checkpoint_key, corrupt, count_key, decode_log, decode_record, decode_u64, encode_log,
     encode_record, gss_bytes, head_key, log_key, parse_gss, record_id_from_key, record_key,
@@ -177,6 +177,28 @@ impl Store {
     /// are notified after the flush. The same id may appear more than once: changes
     /// apply in order, each gets its own seq, and only the last stays in the log.
     pub fn ingest(&self, dataset: Dataset, batch: &[Ingest]) -> Result<IngestOutcome, Error> {
+        self.ingest_inner(dataset, batch, None)
+    }
+
+    /// Like [`Store::ingest`], and appends the audit entry `audit` makes from the
+    /// outcome before the flush, so an acknowledged batch is never missing from the
+    /// audit log after a crash.
+    pub fn ingest_audited(
+        &self,
+        dataset: Dataset,
+        batch: &[Ingest],
+        audit: impl FnOnce(&IngestOutcome) -> AuditEntry,
+    ) -> Result<IngestOutcome, Error> {
+        self.ingest_inner(dataset, batch, Some(Box::new(audit)))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn ingest_inner(
+        &self,
+        dataset: Dataset,
+        batch: &[Ingest],
+        audit: Option<Box<dyn FnOnce(&IngestOutcome) -> AuditEntry + '_>>,
+    ) -> Result<IngestOutcome, Error> {
         let inner = &*self.inner;
         let _writer = inner.writer(dataset, inner.own);
 
@@ -252,14 +274,21 @@ impl Store {
                 .apply_batch(writes)
                 .map_err(inner.sled("writing an own batch"))?;
         }
+        outcome.head = Seq(head);
+        let audited = match audit {
+            Some(make) => {
+                self.audit().append(make(&outcome))?;
+                true
+            }
+            None => false,
+        };
         // Also covers an earlier call whose write landed but whose flush failed: its
         // changes become durable (and visible to peers) now.
         let published = inner.head_sender(dataset);
-        if head > published.borrow().0 {
+        if head > published.borrow().0 || audited {
             inner.flush()?;
             published.send_replace(Seq(head));
         }
-        outcome.head = Seq(head);
         tracing::debug!(
             dataset = %dataset,
             written = outcome.written,

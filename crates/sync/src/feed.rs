@@ -95,6 +95,28 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+fn audit_entry(
+    caller: &PeerIdentity,
+    action: AuditAction,
+    dataset: Option<Dataset>,
+    records: u64,
+    outcome: AuditOutcome,
+    detail: String,
+) -> AuditEntry {
+    AuditEntry {
+        at_unix_ms: now_ms(),
+        actor: caller.to_string(),
+        action,
+        dataset,
+        peer: Some(caller.borough),
+        records,
+        outcome,
+        detail,
+    }
+}
+
+/// Appends a refusal to the audit log. Refusals disclose nothing, so they ride on
+/// the next flush rather than forcing one.
 fn audit(
     store: &Store,
     caller: &PeerIdentity,
@@ -104,16 +126,7 @@ fn audit(
     outcome: AuditOutcome,
     detail: String,
 ) {
-    let entry = AuditEntry {
-        at_unix_ms: now_ms(),
-        actor: caller.to_string(),
-        action,
-        dataset,
-        peer: Some(caller.borough),
-        records,
-        outcome,
-        detail,
-    };
+    let entry = audit_entry(caller, action, dataset, records, outcome, detail);
     if let Err(e) = store.audit().append(entry) {
         // An audit failure must be loud: the disclosure already happened.
         tracing::error!(error = %e, "could not append to the audit log");
@@ -264,16 +277,10 @@ async fn serve_stream(
             let sent = batch.changes.len() as u64;
             let up_to = Seq(batch.up_to_seq);
             let head = Seq(batch.head_seq);
-            let sent_ok = tokio::select! {
-                r = tx.send(Ok(batch)) => r.is_ok(),
-                _ = inner.shutdown.cancelled() => false,
-            };
-            if !sent_ok {
-                break;
-            }
             if sent > 0 {
-                audit(
-                    &inner.store,
+                // Audited and flushed before the records leave: a crash can only
+                // over-report a disclosure, never lose one.
+                let entry = audit_entry(
                     &caller,
                     AuditAction::Disclosed,
                     Some(dataset),
@@ -281,6 +288,28 @@ async fn serve_stream(
                     AuditOutcome::Allowed,
                     format!("changes after seq {cursor} under agreement {agreement_id}"),
                 );
+                let store = inner.store.clone();
+                let durable = tokio::task::spawn_blocking(move || {
+                    store.audit().append(entry)?;
+                    store.flush()
+                })
+                .await;
+                if !matches!(durable, Ok(Ok(()))) {
+                    tracing::error!(?durable, "could not record the disclosure; not sending");
+                    let _ = tx
+                        .send(Err(Status::internal(
+                            "the serving node could not audit the disclosure; see its log",
+                        )))
+                        .await;
+                    break;
+                }
+            }
+            let sent_ok = tokio::select! {
+                r = tx.send(Ok(batch)) => r.is_ok(),
+                _ = inner.shutdown.cancelled() => false,
+            };
+            if !sent_ok {
+                break;
             }
             inner
                 .flows

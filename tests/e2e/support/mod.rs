@@ -191,7 +191,8 @@ pub const FAST_RETRY: &str = "\n[limits]\nbackoff_min_ms = 20\nbackoff_max_ms = 
 pub fn places(borough: &str, n: usize) -> Vec<(String, ChildcarePlace)> {
     sample_places(gss(borough), n)
 }
-
 pub mod handshake;
+
+pub mod process;
 
 pub mod binary;
