@@ -19,7 +19,12 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         ("borough-security", &["borough-model"]),
         (
             "borough-sync",
-            &["borough-model", "borough-proto", "borough-security", "borough-store"],
+            &[
+                "borough-model",
+                "borough-proto",
+                "borough-security",
+                "borough-store",
+            ],
         ),
         (
             "borough-node",
@@ -42,7 +47,10 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-node",
             ],
         ),
-        ("borough", &["borough-model", "borough-node", "borough-security"]),
+        (
+            "borough",
+            &["borough-model", "borough-node", "borough-security"],
+        ),
     ];
     base.iter()
         .map(|(k, v)| (*k, v.iter().copied().collect()))
@@ -54,11 +62,21 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
 fn workspace_dependencies_point_one_way() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(repo())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
     let packages = meta["packages"].as_array().expect("packages");
     let members: BTreeSet<String> = packages
@@ -121,7 +139,10 @@ fn every_module_opens_with_a_doc_line() {
             !text.trim_start().starts_with("//!")
         })
         .collect();
-    assert!(missing.is_empty(), "files without a //! doc line: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! doc line: {missing:#?}"
+    );
 }
 
 /// No test is disabled or passes by panicking: every test states a behaviour.
