@@ -38,6 +38,8 @@ pub enum AuditAction {
     Ingested,
     /// Records were erased (deleted at the origin).
     Erased,
+    /// Peers' replicas were purged at the end of their retention period.
+    Purged,
     /// An operator read the node's status.
     StatusRead,
     /// An operator read the audit log.
@@ -46,12 +48,13 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for decoding.
-    const ALL: [AuditAction; 7] = [
+    const ALL: [AuditAction; 8] = [
         AuditAction::Disclosed,
         AuditAction::Received,
         AuditAction::Refused,
         AuditAction::Ingested,
         AuditAction::Erased,
+        AuditAction::Purged,
         AuditAction::StatusRead,
         AuditAction::AuditRead,
     ];
@@ -64,6 +67,7 @@ impl AuditAction {
             AuditAction::Refused => "refused",
             AuditAction::Ingested => "ingested",
             AuditAction::Erased => "erased",
+            AuditAction::Purged => "purged",
             AuditAction::StatusRead => "status-read",
             AuditAction::AuditRead => "audit-read",
         }

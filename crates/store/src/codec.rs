@@ -4,16 +4,23 @@
 //! and a record id its ASCII bytes (ids are `[A-Za-z0-9._:-]`), so record keys sort
 //! in id order. Each key space starts with one letter:
 //!
-//! - `R | tag | origin | id` → record: version, seq, flags, payload
+//! - `R | tag | origin | id` → record: version, seq, flags, [applied-at], payload.
+//!   Peer records and tombstones set the `APPLIED_AT` flag and carry the unix
+//!   seconds at which they were applied here (for retention); own records do not.
+//!   A value without the flag is exactly the version-1 layout, so older values
+//!   still decode and the schema version is unchanged.
 //! - `L | tag | seq` → own change log entry: flags, version, id length, id, payload
 //! - `H | tag` → own log head (last seq assigned)
 //! - `C | tag | peer` → checkpoint: last seq of the peer's log applied here
 //! - `N | tag | origin` → number of live records of that origin, kept in step with
 //!   `R` in the same batch so `count` needs no scan
+//! - `X | tag | local_ref` → the own record id the borough's case reference maps
+//!   to. Local only: never in the log, a `Change` or anything served to peers.
+//!   The key holds a borough case reference, so errors never show it.
 
 use borough_model::{Dataset, GssCode, RecordId, Version};
 
-use crate::Error;
+use crate::{Error, LocalRef};
 
 /// Holds every record, log entry, head, checkpoint and count, so one
 /// `Tree::apply_batch` commits a whole batch atomically.
@@ -33,14 +40,19 @@ const LOG: u8 = b'L';
 const HEAD: u8 = b'H';
 const CHECKPOINT: u8 = b'C';
 const COUNT: u8 = b'N';
+const LOCAL_REF: u8 = b'X';
 
 /// Flag bit: the record (or change) is a deletion.
 const TOMBSTONE: u8 = 0b0000_0001;
+/// Flag bit (record values only): an 8-byte applied-at time follows the flags.
+const APPLIED_AT: u8 = 0b0000_0010;
 
 /// Length of `R | tag | origin`, the prefix shared by one origin's records.
 pub(crate) const RECORD_PREFIX_LEN: usize = 2 + 9;
 /// Length of a record value's fixed header: version, seq, flags.
 const RECORD_HEADER_LEN: usize = 8 + 8 + 1;
+/// Length of the applied-at time in a peer record value.
+const APPLIED_AT_LEN: usize = 8;
 /// Length of a log value's fixed header: flags, version, id length.
 const LOG_HEADER_LEN: usize = 1 + 8 + 1;
 
@@ -131,6 +143,32 @@ pub(crate) fn count_key(dataset: Dataset, origin: GssCode) -> [u8; 11] {
     key
 }
 
+/// `X | tag | local_ref`.
+pub(crate) fn local_ref_key(dataset: Dataset, local_ref: &LocalRef) -> Vec<u8> {
+    let text = local_ref.as_str().as_bytes();
+    let mut key = Vec::with_capacity(2 + text.len());
+    key.push(LOCAL_REF);
+    key.push(dataset.tag());
+    key.extend_from_slice(text);
+    key
+}
+
+/// Decodes an `X` value: the record id the local reference maps to.
+pub(crate) fn decode_local_ref(dataset: Dataset, value: &[u8]) -> Result<RecordId, Error> {
+    std::str::from_utf8(value)
+        .map_err(|_| "record id is not ASCII".to_string())
+        .and_then(|text| RecordId::parse(text).map_err(|e| format!("record id: {e}")))
+        .map_err(|problem| Error::Corrupt {
+            tree: STATE_TREE,
+            // The rest of the key is a borough case reference: never shown.
+            key: format!(
+                "{}<local reference withheld>",
+                hex::encode([LOCAL_REF, dataset.tag()])
+            ),
+            problem,
+        })
+}
+
 /// A u64 value (head, checkpoint, count); absent means 0.
 pub(crate) fn decode_u64(key: &[u8], value: Option<&[u8]>) -> Result<u64, Error> {
     match value {
@@ -151,17 +189,32 @@ pub(crate) struct RecordValue<'a> {
     pub(crate) version: u64,
     pub(crate) seq: u64,
     pub(crate) tombstone: bool,
+    /// When a peer record was applied here (unix seconds); `None` for own records
+    /// and for peer records written before the time was recorded.
+    pub(crate) applied_at: Option<u64>,
     /// Empty for tombstones: a deletion keeps no payload.
     pub(crate) payload: &'a [u8],
 }
 
-/// Encodes an `R` value.
-pub(crate) fn encode_record(version: u64, seq: u64, payload: Option<&[u8]>) -> Vec<u8> {
+/// Encodes an `R` value; `applied_at` is set for peer records only.
+pub(crate) fn encode_record(
+    version: u64,
+    seq: u64,
+    payload: Option<&[u8]>,
+    applied_at: Option<u64>,
+) -> Vec<u8> {
     let body = payload.unwrap_or_default();
-    let mut out = Vec::with_capacity(RECORD_HEADER_LEN + body.len());
+    let mut out = Vec::with_capacity(RECORD_HEADER_LEN + APPLIED_AT_LEN + body.len());
     out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
-    out.push(if payload.is_none() { TOMBSTONE } else { 0 });
+    let mut flags = if payload.is_none() { TOMBSTONE } else { 0 };
+    if applied_at.is_some() {
+        flags |= APPLIED_AT;
+    }
+    out.push(flags);
+    if let Some(at) = applied_at {
+        out.extend_from_slice(&at.to_be_bytes());
+    }
     out.extend_from_slice(body);
     out
 }
@@ -180,12 +233,25 @@ pub(crate) fn decode_record<'a>(key: &[u8], value: &'a [u8]) -> Result<RecordVal
     }
     let (version, rest) = value.split_at(8);
     let (seq, rest) = rest.split_at(8);
-    let (flags, payload) = rest.split_at(1);
-    let tombstone = decode_flags(key, flags[0])?;
+    let (flags, rest) = rest.split_at(1);
+    let flags = decode_flags(key, flags[0], TOMBSTONE | APPLIED_AT)?;
+    let (applied_at, payload) = if flags & APPLIED_AT == 0 {
+        (None, rest)
+    } else if rest.len() < APPLIED_AT_LEN {
+        return Err(corrupt(
+            STATE_TREE,
+            key,
+            "record value shorter than its applied-at time",
+        ));
+    } else {
+        let (at, payload) = rest.split_at(APPLIED_AT_LEN);
+        (Some(u64_at(at)), payload)
+    };
     Ok(RecordValue {
         version: u64_at(version),
         seq: u64_at(seq),
-        tombstone,
+        tombstone: flags & TOMBSTONE != 0,
+        applied_at,
         payload,
     })
 }
@@ -225,7 +291,7 @@ pub(crate) fn decode_log(key: &[u8], value: &[u8]) -> Result<LogValue, Error> {
             ),
         ));
     }
-    let tombstone = decode_flags(key, value[0])?;
+    let tombstone = decode_flags(key, value[0], TOMBSTONE)? & TOMBSTONE != 0;
     let version = u64_at(&value[1..9]);
     let id_len = usize::from(value[9]);
     let Some(id_bytes) = value.get(LOG_HEADER_LEN..LOG_HEADER_LEN + id_len) else {
@@ -259,16 +325,17 @@ pub(crate) fn decode_log(key: &[u8], value: &[u8]) -> Result<LogValue, Error> {
     })
 }
 
-/// Unknown flag bits mean a newer or damaged layout; refusing beats misreading.
-fn decode_flags(key: &[u8], flags: u8) -> Result<bool, Error> {
-    if flags & !TOMBSTONE != 0 {
+/// Returns the flags if only bits in `known` are set. Unknown flag bits mean a
+/// newer or damaged layout; refusing beats misreading.
+fn decode_flags(key: &[u8], flags: u8, known: u8) -> Result<u8, Error> {
+    if flags & !known != 0 {
         return Err(corrupt(
             STATE_TREE,
             key,
             format!("unknown flag bits {flags:#010b}"),
         ));
     }
-    Ok(flags & TOMBSTONE != 0)
+    Ok(flags)
 }
 
 /// Callers pass exactly 8 bytes (split from a length-checked value).
@@ -297,7 +364,7 @@ mod tests {
 
     #[test]
     fn record_values_round_trip_live_and_tombstoned() {
-        let live = encode_record(3, 7, Some(b"opaque"));
+        let live = encode_record(3, 7, Some(b"opaque"), None);
         let decoded = decode_record(b"k", &live).unwrap();
         assert_eq!(
             (decoded.version, decoded.seq, decoded.tombstone),
@@ -305,13 +372,73 @@ mod tests {
         );
         assert_eq!(decoded.payload, b"opaque");
 
-        let dead = encode_record(4, 8, None);
+        let dead = encode_record(4, 8, None, None);
         let decoded = decode_record(b"k", &dead).unwrap();
         assert_eq!(
             (decoded.version, decoded.seq, decoded.tombstone),
             (4, 8, true)
         );
         assert!(decoded.payload.is_empty());
+    }
+
+    #[test]
+    fn peer_record_values_carry_their_applied_at_time() {
+        let live = encode_record(3, 7, Some(b"opaque"), Some(1_700_000_000));
+        let decoded = decode_record(b"k", &live).unwrap();
+        assert_eq!(decoded.applied_at, Some(1_700_000_000));
+        assert_eq!(decoded.payload, b"opaque");
+
+        let dead = encode_record(4, 8, None, Some(5));
+        let decoded = decode_record(b"k", &dead).unwrap();
+        assert_eq!((decoded.tombstone, decoded.applied_at), (true, Some(5)));
+        assert!(decoded.payload.is_empty());
+
+        let truncated = &live[..RECORD_HEADER_LEN + 3];
+        assert!(matches!(
+            decode_record(b"k", truncated),
+            Err(Error::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn version_one_record_values_still_decode() {
+        // The version-1 layout, written out by hand: version, seq, flags, payload.
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(&2u64.to_be_bytes());
+        v1.extend_from_slice(&9u64.to_be_bytes());
+        v1.push(0);
+        v1.extend_from_slice(b"old");
+        let decoded = decode_record(b"k", &v1).unwrap();
+        assert_eq!(
+            (decoded.version, decoded.seq, decoded.applied_at),
+            (2, 9, None)
+        );
+        assert_eq!(decoded.payload, b"old");
+        assert_eq!(encode_record(2, 9, Some(b"old"), None), v1);
+    }
+
+    #[test]
+    fn log_values_refuse_the_applied_at_flag() {
+        let id = RecordId::parse("a").unwrap();
+        let mut value = encode_log(&id, 1, Some(b"p"));
+        value[0] |= APPLIED_AT;
+        assert!(matches!(
+            decode_log(b"k", &value),
+            Err(Error::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn corrupt_local_ref_value_does_not_show_the_reference() {
+        let local_ref = LocalRef::parse("CASE-SECRET-42").unwrap();
+        let key = local_ref_key(Dataset::ChildcarePlaces, &local_ref);
+        assert_eq!(&key[..2], b"X\x01");
+        let err = decode_local_ref(Dataset::ChildcarePlaces, b"not an id!").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            !text.contains("CASE") && !text.contains(&hex::encode(b"CASE")),
+            "{text}"
+        );
     }
 
     #[test]
@@ -348,7 +475,7 @@ mod tests {
             decode_record(b"k", &[0; 5]),
             Err(Error::Corrupt { .. })
         ));
-        let mut bad_flags = encode_record(1, 1, Some(b"x"));
+        let mut bad_flags = encode_record(1, 1, Some(b"x"), None);
         bad_flags[16] = 0x80;
         let err = decode_record(b"k", &bad_flags).unwrap_err();
         assert!(err.to_string().contains("unknown flag bits"), "{err}");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use borough_model::{Dataset, GssCode};
+use borough_model::{Dataset, GssCode, RecordId};
 
 /// Everything that can go wrong opening or using the store.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,8 @@ pub enum Error {
     Corrupt {
         /// The sled tree holding the entry.
         tree: &'static str,
-        /// The key, hex-encoded (keys never hold personal data).
+        /// The key, hex-encoded; for a local-reference key only its prefix, since
+        /// the rest is a borough case reference.
         key: String,
         /// What is wrong with it.
         problem: String,
@@ -88,6 +89,16 @@ pub enum Error {
         seq: u64,
         /// The checkpoint the batch claims to reach.
         up_to: u64,
+    },
+
+    /// The id chosen for a new local reference already belongs to an own record, so
+    /// using it would overwrite another case's record. Nothing was written.
+    #[error("new {dataset} record id {id} is already in use; record ids must not be reused")]
+    RecordIdInUse {
+        /// The dataset of the batch.
+        dataset: Dataset,
+        /// The id that was offered.
+        id: RecordId,
     },
 
     /// The audit log's hash chain does not hold: an entry was edited, removed or moved.

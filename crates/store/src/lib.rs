@@ -1,20 +1,30 @@
 //! Store: this node's sled database (records, change log, checkpoints, audit).
 //!
-//! Owns: tree names and key encoding, the schema-version check on open, and the
-//! atomic write of a peer batch with its checkpoint.
+//! Owns: tree names and key encoding, the schema-version check on open, the atomic
+//! write of a peer batch with its checkpoint, local references and erasure, and the
+//! retention purge of peers' replicas.
 //! Must not: know about gRPC, TLS, peers' addresses or agreements; decide what may
 //! leave the borough; hold a lock across `.await` (the crate is synchronous: async
 //! callers use `spawn_blocking`).
 //! Invariants:
-//! - All record state (records, own change log, heads, checkpoints, counts) lives in
-//!   one tree, `state`, so every own or peer batch commits with a single
-//!   `Tree::apply_batch` and is flushed before the call returns.
+//! - All record state (records, own change log, heads, checkpoints, counts, local
+//!   references) lives in one tree, `state`, so every own or peer batch commits with
+//!   a single `Tree::apply_batch` and is flushed before the call returns.
 //! - A peer's records and the checkpoint saying they were applied are written in
 //!   the same batch: after a crash both are present or neither is.
 //! - Own seqs are assigned one per change with no gaps; the log keeps only the
 //!   newest change per record, so superseded (and erased) payloads do not remain.
 //! - Readers and subscribers see only heads that have been flushed, so a seq seen
 //!   by a peer is never reassigned after a crash.
+//! - Local references (`X | dataset | local_ref` → own record id) map the borough
+//!   case system's ids to record ids. They are local only: never in the change log,
+//!   a `Change` or anything served to peers, never logged or shown in errors. A new
+//!   mapping is written in the same batch as its record; a delete keeps it (a
+//!   re-created case keeps its id); only `erase` removes it, in the same batch as
+//!   the record's tombstone.
+//! - Every peer record and tombstone carries the time it was applied here, so
+//!   `purge_replicas` can remove a peer's replicas past their retention period in
+//!   bounded batches, keeping counts right and leaving the checkpoint alone.
 //! - Payloads are opaque bytes and are never logged.
 //! - The audit log is append-only and hash-chained; `AuditLog::verify` detects an
 //!   edited, removed or reordered entry.
@@ -22,11 +32,17 @@
 mod audit;
 mod codec;
 mod error;
+mod local;
 mod store;
 
 pub use audit::{AuditAction, AuditEntry, AuditLog, AuditOutcome, AuditRecord};
 pub use error::Error;
+pub use local::{
+    Erased, LocalIngest, LocalIngestOutcome, LocalMapping, LocalRef, MAX_LOCAL_REF_LEN,
+};
 pub use store::{Change, Ingest, IngestOutcome, Store, StoredRecord};
 
-/// The on-disk layout version this build reads and writes.
+/// The on-disk layout version this build reads and writes. Still 1: local
+/// references are a new key space and the applied-at time is an optional field
+/// behind a new flag bit, so every version-1 value decodes unchanged.
 pub const SCHEMA_VERSION: u32 = 1;

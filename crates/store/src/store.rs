@@ -110,6 +110,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// One own change: the record and its new payload (`None` deletes it).
+pub(crate) type OwnChange<'a> = (&'a RecordId, Option<&'a [u8]>);
+
+/// Makes the audit entry for an own batch from its outcome.
+pub(crate) type MakeAudit<'a> = Box<dyn FnOnce(&IngestOutcome) -> AuditEntry + 'a>;
+
+/// What an own batch carries besides its record changes.
+#[derive(Debug, Default)]
+pub(crate) struct OwnExtras {
+    /// Writes to other key spaces (local-reference mappings) committed in the same
+    /// batch as the records: `None` removes the key.
+    pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Deletes the caller could not resolve to a record, counted as not found.
+    pub(crate) not_found: u64,
+}
+
 /// What is known about a record before a change in the current batch: from this
 /// batch's earlier changes if any, else from disk.
 #[derive(Debug, Clone, Copy)]
@@ -192,15 +208,35 @@ impl Store {
         self.ingest_inner(dataset, batch, Some(Box::new(audit)))
     }
 
-    #[allow(clippy::type_complexity)]
     fn ingest_inner(
         &self,
         dataset: Dataset,
         batch: &[Ingest],
-        audit: Option<Box<dyn FnOnce(&IngestOutcome) -> AuditEntry + '_>>,
+        audit: Option<MakeAudit<'_>>,
+    ) -> Result<IngestOutcome, Error> {
+        let _writer = self.inner.writer(dataset, self.inner.own);
+        let changes: Vec<OwnChange<'_>> = batch
+            .iter()
+            .map(|item| match item {
+                Ingest::Upsert { id, payload } => (id, Some(payload.as_slice())),
+                Ingest::Delete { id } => (id, None),
+            })
+            .collect();
+        self.ingest_locked(dataset, &changes, OwnExtras::default(), audit)
+    }
+
+    /// The one own-write path (ingest, local ingest, erasure). The caller holds the
+    /// writer lock for (dataset, own). Applies `changes` in order, assigning versions
+    /// and seqs, together with `extras.writes` in one batch; appends the audit entry;
+    /// flushes; then publishes the head.
+    pub(crate) fn ingest_locked(
+        &self,
+        dataset: Dataset,
+        changes: &[OwnChange<'_>],
+        extras: OwnExtras,
+        audit: Option<MakeAudit<'_>>,
     ) -> Result<IngestOutcome, Error> {
         let inner = &*self.inner;
-        let _writer = inner.writer(dataset, inner.own);
 
         let hkey = head_key(dataset);
         let mut head = inner.read_u64(&hkey, "reading a log head")?;
@@ -209,14 +245,13 @@ impl Store {
         let mut count = start_count;
         let prefix = record_prefix(dataset, inner.own);
 
-        let mut outcome = IngestOutcome::default();
+        let mut outcome = IngestOutcome {
+            not_found: extras.not_found,
+            ..IngestOutcome::default()
+        };
         let mut writes = sled::Batch::default();
         let mut latest: HashMap<&RecordId, (Prior, Option<&[u8]>)> = HashMap::new();
-        for item in batch {
-            let (id, payload) = match item {
-                Ingest::Upsert { id, payload } => (id, Some(payload.as_slice())),
-                Ingest::Delete { id } => (id, None),
-            };
+        for &(id, payload) in changes {
             let key = record_key(&prefix, id);
             let (prior, unchanged) = match latest.get(id) {
                 Some((prior, stored)) => (Some(*prior), prior.live && *stored == payload),
@@ -240,7 +275,7 @@ impl Store {
             // A re-created record continues from its tombstone's version, so peers
             // holding the tombstone accept it as newer.
             let version = prior.map_or(0, |p| p.version) + 1;
-            writes.insert(key, encode_record(version, head, payload));
+            writes.insert(key, encode_record(version, head, payload, None));
             writes.insert(
                 &log_key(dataset, head)[..],
                 encode_log(id, version, payload),
@@ -264,11 +299,20 @@ impl Store {
         }
 
         let changed = outcome.written + outcome.deleted > 0;
+        let has_extras = !extras.writes.is_empty();
         if changed {
             writes.insert(&hkey[..], &head.to_be_bytes()[..]);
             if count != start_count {
                 writes.insert(&ckey[..], &count.to_be_bytes()[..]);
             }
+        }
+        for (key, value) in extras.writes {
+            match value {
+                Some(value) => writes.insert(key, value),
+                None => writes.remove(key),
+            }
+        }
+        if changed || has_extras {
             inner
                 .state
                 .apply_batch(writes)
@@ -285,7 +329,7 @@ impl Store {
         // Also covers an earlier call whose write landed but whose flush failed: its
         // changes become durable (and visible to peers) now.
         let published = inner.head_sender(dataset);
-        if head > published.borrow().0 || audited {
+        if head > published.borrow().0 || audited || has_extras {
             inner.flush()?;
             published.send_replace(Seq(head));
         }
@@ -345,12 +389,27 @@ impl Store {
     /// record) and sets the checkpoint for (peer, dataset) to `up_to`, in one atomic
     /// write flushed before returning. Changes whose version is not newer than the
     /// stored one are skipped, so re-applying a batch after a crash is harmless.
+    /// Each record or tombstone written is stamped with the system clock as its
+    /// applied-at time, for [`Store::purge_replicas`].
     pub fn apply_peer_batch(
         &self,
         peer: GssCode,
         dataset: Dataset,
         changes: &[Change],
         up_to: Seq,
+    ) -> Result<(), Error> {
+        self.apply_peer_batch_at(peer, dataset, changes, up_to, now_unix())
+    }
+
+    /// [`Store::apply_peer_batch`] with the applied-at time (unix seconds) given
+    /// rather than read from the clock.
+    pub fn apply_peer_batch_at(
+        &self,
+        peer: GssCode,
+        dataset: Dataset,
+        changes: &[Change],
+        up_to: Seq,
+        applied_at_unix: u64,
     ) -> Result<(), Error> {
         let inner = &*self.inner;
         if peer == inner.own {
@@ -386,7 +445,15 @@ impl Store {
             let payload = change.payload.as_deref();
             // A deletion leaves a payload-free tombstone holding the version, so a
             // stale copy of the record re-sent later cannot bring it back.
-            writes.insert(key, encode_record(change.version.0, change.seq.0, payload));
+            writes.insert(
+                key,
+                encode_record(
+                    change.version.0,
+                    change.seq.0,
+                    payload,
+                    Some(applied_at_unix),
+                ),
+            );
             let live_before = prior.is_some_and(|p| p.live);
             match (live_before, payload.is_some()) {
                 (false, true) => count += 1,
@@ -563,6 +630,13 @@ impl Inner {
     }
 }
 
+/// The system clock in unix seconds (0 if it reads before 1970).
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// sled reports a held directory lock only as an io error with this text.
 fn open_error(path: &Path, source: sled::Error) -> Error {
     match &source {
@@ -638,6 +712,9 @@ fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<(), Error> {
     }
     Ok(())
 }
+
+mod local_refs;
+mod retention;
 
 #[cfg(test)]
 mod tests;

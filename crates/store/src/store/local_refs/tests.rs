@@ -1,0 +1,381 @@
+use std::path::Path;
+
+use borough_model::{GssCode, Version};
+use tempfile::TempDir;
+
+use crate::{AuditAction, AuditOutcome, Change, Ingest};
+
+use super::*;
+
+const D: Dataset = Dataset::ChildcarePlaces;
+
+fn lambeth() -> GssCode {
+    GssCode::parse("E09000022").unwrap()
+}
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir, lambeth()).unwrap()
+}
+
+fn lref(s: &str) -> LocalRef {
+    LocalRef::parse(s).unwrap()
+}
+
+fn upsert(local_ref: &str, payload: &[u8]) -> LocalIngest {
+    LocalIngest::Upsert {
+        local_ref: lref(local_ref),
+        payload: payload.to_vec(),
+    }
+}
+
+fn delete(local_ref: &str) -> LocalIngest {
+    LocalIngest::Delete {
+        local_ref: lref(local_ref),
+    }
+}
+
+/// Record ids `n1`, `n2`, ... in the order asked for.
+fn ids() -> impl FnMut() -> RecordId {
+    let mut next = 0;
+    move || {
+        next += 1;
+        RecordId::parse(&format!("n{next}")).unwrap()
+    }
+}
+
+fn entry(action: AuditAction, records: u64) -> AuditEntry {
+    AuditEntry {
+        at_unix_ms: 1_700_000_000_000,
+        actor: "E09000022/system".into(),
+        action,
+        dataset: Some(D),
+        peer: None,
+        records,
+        outcome: AuditOutcome::Allowed,
+        detail: String::new(),
+    }
+}
+
+fn ingest(store: &Store, batch: &[LocalIngest]) -> LocalIngestOutcome {
+    store
+        .ingest_local(D, batch, ids(), |o| {
+            entry(AuditAction::Ingested, o.written + o.deleted)
+        })
+        .unwrap()
+}
+
+fn erase(store: &Store, local_ref: &str) -> Option<Erased> {
+    store
+        .erase(D, &lref(local_ref), |_| entry(AuditAction::Erased, 1))
+        .unwrap()
+}
+
+fn all_changes(store: &Store) -> Vec<Change> {
+    store.changes_since(D, Seq(0), usize::MAX).unwrap()
+}
+
+fn audited(store: &Store, action: AuditAction) -> Vec<AuditEntry> {
+    store
+        .audit()
+        .entries()
+        .map(|r| r.unwrap().entry)
+        .filter(|e| e.action == action)
+        .collect()
+}
+
+// --- ingest by local reference -------------------------------------------------
+
+#[test]
+fn new_local_ref_is_assigned_an_id_once_and_reused_after() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let first = ingest(&store, &[upsert("CASE-1", b"v1")]);
+    assert_eq!(first.mappings.len(), 1);
+    assert!(first.mappings[0].assigned);
+    let id = first.mappings[0].id.clone();
+
+    let second = ingest(&store, &[upsert("CASE-1", b"v2")]);
+    assert_eq!(second.mappings[0].id, id);
+    assert!(!second.mappings[0].assigned);
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-1")).unwrap(),
+        Some(id.clone())
+    );
+    let record = store.get(D, lambeth(), &id).unwrap().unwrap();
+    assert_eq!(
+        (record.version, record.payload.as_slice()),
+        (Version(2), &b"v2"[..])
+    );
+    assert_eq!(store.count(D, lambeth()).unwrap(), 1);
+}
+
+#[test]
+fn same_local_ref_twice_in_one_batch_maps_to_one_id() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let out = ingest(&store, &[upsert("CASE-1", b"a"), upsert("CASE-1", b"b")]);
+    assert_eq!(out.mappings.len(), 1);
+    assert_eq!(out.outcome.written, 2);
+    assert_eq!(store.count(D, lambeth()).unwrap(), 1);
+}
+
+#[test]
+fn reingesting_the_same_local_payload_is_unchanged() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let batch = [upsert("CASE-1", b"one"), upsert("CASE-2", b"two")];
+    ingest(&store, &batch);
+    let head = store.head(D).unwrap();
+
+    let again = ingest(&store, &batch);
+    assert_eq!((again.outcome.written, again.outcome.unchanged), (0, 2));
+    assert_eq!(store.head(D).unwrap(), head);
+    assert_eq!(store.count(D, lambeth()).unwrap(), 2);
+}
+
+#[test]
+fn records_and_mappings_survive_a_reopen_together() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let out = ingest(&store, &[upsert("CASE-1", b"one")]);
+    // Dropping without a further flush stands in for the process dying right after
+    // the call returned.
+    drop(store);
+
+    let store = open(dir.path());
+    let id = store
+        .resolve_local_ref(D, &lref("CASE-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, out.mappings[0].id);
+    assert_eq!(
+        store.get(D, lambeth(), &id).unwrap().unwrap().payload,
+        b"one"
+    );
+    let again = ingest(&store, &[upsert("CASE-1", b"one")]);
+    assert_eq!(again.outcome.unchanged, 1);
+}
+
+#[test]
+fn unknown_local_ref_resolves_to_none() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    ingest(&store, &[upsert("CASE-1", b"one")]);
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-2")).unwrap(), None);
+}
+
+#[test]
+fn local_delete_tombstones_the_record_and_keeps_its_id_for_a_recreated_case() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let id = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
+        .id
+        .clone();
+
+    let deleted = ingest(&store, &[delete("CASE-1")]);
+    assert_eq!(deleted.outcome.deleted, 1);
+    assert_eq!(store.get(D, lambeth(), &id).unwrap(), None);
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-1")).unwrap(),
+        Some(id.clone())
+    );
+
+    let recreated = ingest(&store, &[upsert("CASE-1", b"again")]);
+    assert_eq!(recreated.mappings[0].id, id);
+    let record = store.get(D, lambeth(), &id).unwrap().unwrap();
+    assert_eq!(record.version, Version(3));
+}
+
+#[test]
+fn local_delete_of_unknown_ref_is_not_found_and_assigns_nothing() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let out = store
+        .ingest_local(
+            D,
+            &[delete("CASE-9")],
+            || panic!("no id is needed"),
+            |o| entry(AuditAction::Ingested, o.deleted),
+        )
+        .unwrap();
+    assert_eq!(out.outcome.not_found, 1);
+    assert!(out.mappings.is_empty());
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-9")).unwrap(), None);
+}
+
+#[test]
+fn new_id_already_held_by_an_own_record_is_refused_and_nothing_written() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let taken = RecordId::parse("n1").unwrap();
+    store
+        .ingest(
+            D,
+            &[Ingest::Upsert {
+                id: taken.clone(),
+                payload: b"other".to_vec(),
+            }],
+        )
+        .unwrap();
+
+    let err = store
+        .ingest_local(D, &[upsert("CASE-1", b"one")], ids(), |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::RecordIdInUse { id, .. } if *id == taken),
+        "{err:?}"
+    );
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(
+        store.get(D, lambeth(), &taken).unwrap().unwrap().payload,
+        b"other"
+    );
+}
+
+#[test]
+fn local_refs_never_appear_in_the_change_log() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    ingest(&store, &[upsert("CASE-SECRET", b"one")]);
+    let changes = all_changes(&store);
+    assert_eq!(changes.len(), 1);
+    assert!(!format!("{changes:?}").contains("SECRET"));
+    assert_eq!(changes[0].payload.as_deref(), Some(&b"one"[..]));
+}
+
+#[test]
+fn ingest_local_is_audited_with_its_outcome() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    ingest(
+        &store,
+        &[upsert("CASE-1", b"one"), upsert("CASE-2", b"two")],
+    );
+    let entries = audited(&store, AuditAction::Ingested);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].records, 2);
+}
+
+// --- erasure ---------------------------------------------------------------------
+
+#[test]
+fn erase_writes_a_tombstone_change_peers_can_pull() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let id = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
+        .id
+        .clone();
+    let mut rx = store.subscribe(D);
+    rx.borrow_and_update();
+
+    let erased = erase(&store, "CASE-1").unwrap();
+    assert_eq!(
+        erased,
+        Erased {
+            id: id.clone(),
+            seq: Seq(2)
+        }
+    );
+    assert!(rx.has_changed().unwrap());
+    assert_eq!(*rx.borrow(), Seq(2));
+    let changes = store.changes_since(D, Seq(1), 10).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!((changes[0].seq, &changes[0].id), (Seq(2), &id));
+    assert_eq!(changes[0].payload, None);
+    assert_eq!(store.get(D, lambeth(), &id).unwrap(), None);
+    assert_eq!(store.count(D, lambeth()).unwrap(), 0);
+}
+
+#[test]
+fn erase_removes_the_superseded_log_entry() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    ingest(&store, &[upsert("CASE-1", b"one")]);
+    erase(&store, "CASE-1").unwrap();
+    let changes = all_changes(&store);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (changes[0].seq, changes[0].payload.as_deref()),
+        (Seq(2), None)
+    );
+}
+
+#[test]
+fn erase_removes_the_mapping_so_the_ref_no_longer_resolves() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    ingest(&store, &[upsert("CASE-1", b"one")]);
+    erase(&store, "CASE-1").unwrap();
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+}
+
+#[test]
+fn erase_appends_one_audit_entry_naming_the_record() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let id = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
+        .id
+        .clone();
+    let mut seen = None;
+    store
+        .erase(D, &lref("CASE-1"), |erased| {
+            seen = Some(erased.clone());
+            entry(AuditAction::Erased, 1)
+        })
+        .unwrap();
+    assert_eq!(seen, Some(id));
+    assert_eq!(audited(&store, AuditAction::Erased).len(), 1);
+    store.audit().verify().unwrap();
+}
+
+#[test]
+fn erase_of_unknown_or_already_erased_ref_is_none_and_not_audited() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    assert_eq!(erase(&store, "CASE-1"), None);
+    ingest(&store, &[upsert("CASE-1", b"one")]);
+    assert!(erase(&store, "CASE-1").is_some());
+    assert_eq!(erase(&store, "CASE-1"), None);
+    assert_eq!(audited(&store, AuditAction::Erased).len(), 1);
+    assert_eq!(store.head(D).unwrap(), Seq(2));
+}
+
+#[test]
+fn erase_of_a_deleted_record_removes_only_the_mapping() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let id = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
+        .id
+        .clone();
+    ingest(&store, &[delete("CASE-1")]);
+
+    let erased = erase(&store, "CASE-1").unwrap();
+    assert_eq!(erased, Erased { id, seq: Seq(2) });
+    assert_eq!(store.head(D).unwrap(), Seq(2));
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(audited(&store, AuditAction::Erased).len(), 1);
+}
+
+#[test]
+fn erased_case_ingested_again_gets_a_new_id() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let old = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
+        .id
+        .clone();
+    erase(&store, "CASE-1").unwrap();
+    let mut next = ids();
+    next(); // n1 is the erased record's id
+    let out = store
+        .ingest_local(D, &[upsert("CASE-1", b"one")], next, |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap();
+    assert_ne!(out.mappings[0].id, old);
+    assert!(out.mappings[0].assigned);
+}
