@@ -7,6 +7,7 @@ use prost::Message;
 
 const PROTOS: &[&str] = &[
     "borough/v1/childcare.proto",
+    "borough/v1/employment.proto",
     "borough/v1/ingest.proto",
     "borough/v1/replication.proto",
     "borough/v1/admin.proto",

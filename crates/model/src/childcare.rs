@@ -3,7 +3,14 @@
 //! located finer than a ~500 m grid cell.
 
 use crate::invalid::Checks;
+use crate::text::text_forms;
 use crate::{GssCode, Invalid};
+
+mod provider;
+mod request;
+
+pub use provider::{OfferInput, ProviderInput};
+pub use request::{ChildcareRequest, PriorityFlags, RequestInput, SendNeed};
 
 /// Ofsted's four kinds of registered provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,6 +24,13 @@ pub enum ProviderType {
     /// Childcare on non-domestic premises: nurseries, pre-schools.
     NonDomesticPremises,
 }
+
+text_forms!(ProviderType, "a provider type", {
+    Childminder => "childminder",
+    HomeChildcarer => "home-childcarer",
+    DomesticPremises => "domestic",
+    NonDomesticPremises => "non-domestic",
+});
 
 impl ProviderType {
     /// Whether the provider works from a private home, so must not be located exactly.
@@ -45,6 +59,14 @@ pub enum OfstedGrade {
     NotYetInspected,
 }
 
+text_forms!(OfstedGrade, "an Ofsted grade", {
+    Outstanding => "outstanding",
+    Good => "good",
+    RequiresImprovement => "requires-improvement",
+    Inadequate => "inadequate",
+    NotYetInspected => "not-yet-inspected",
+});
+
 /// A child's age band, as offers and entitlements are defined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgeBand {
@@ -58,6 +80,13 @@ pub enum AgeBand {
     SchoolAge,
 }
 
+text_forms!(AgeBand, "an age band", {
+    Under2 => "under-2",
+    Two => "2",
+    ThreeToFour => "3-4",
+    SchoolAge => "school-age",
+});
+
 /// A government-funded entitlement a provider delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FundedEntitlement {
@@ -68,6 +97,12 @@ pub enum FundedEntitlement {
     /// Working-parent hours, from 9 months to school age.
     WorkingParent,
 }
+
+text_forms!(FundedEntitlement, "a funded entitlement", {
+    Universal15Hours => "universal-15",
+    Disadvantaged2YearOlds => "disadvantaged-2",
+    WorkingParent => "working-parent",
+});
 
 impl FundedEntitlement {
     /// Whether the entitlement can apply to a child in this age band.
@@ -94,6 +129,14 @@ pub enum AdmissionPriority {
     /// Distance from home.
     Distance,
 }
+
+text_forms!(AdmissionPriority, "an admission priority", {
+    LookedAfter => "looked-after",
+    EhcPlanNamingSetting => "ehc-plan",
+    Disadvantage => "disadvantage",
+    Sibling => "sibling",
+    Distance => "distance",
+});
 
 /// When care is offered: which days, which hours, and whether only in term time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,6 +250,32 @@ pub const MAX_FEE_PENCE: u32 = 5_000;
 const LONDON_LAT: (f64, f64) = (51.28, 51.70);
 const LONDON_LONG: (f64, f64) = (-0.52, 0.34);
 
+/// Whether a latitude and a longitude each fall inside the box around London.
+pub(crate) fn in_london(lat: f64, long: f64) -> (bool, bool) {
+    (
+        lat.is_finite() && (LONDON_LAT.0..=LONDON_LAT.1).contains(&lat),
+        long.is_finite() && (LONDON_LONG.0..=LONDON_LONG.1).contains(&long),
+    )
+}
+
+/// Checks a session pattern, naming its days and its hours by the given fields,
+/// so a record and the input it came from report under their own names.
+pub(crate) fn check_pattern(c: &mut Checks, p: &SessionPattern, days: &str, hours: &str) {
+    c.require(
+        p.days != 0 && p.days < 0x80,
+        days,
+        "must name at least one day of the week",
+    );
+    c.require(
+        p.start_minute < p.end_minute && p.end_minute <= 24 * 60,
+        hours,
+        format!(
+            "opening minute {} must be before closing minute {} within one day",
+            p.start_minute, p.end_minute
+        ),
+    );
+}
+
 impl ChildcarePlace {
     /// Checks every rule a record must meet before it is stored or shared, and
     /// reports every failing field.
@@ -232,13 +301,10 @@ impl ChildcarePlace {
                         "a home-based provider must be located by grid cell, not exactly",
                     );
                 }
+                let (lat_ok, long_ok) = in_london(lat, long);
+                c.require(lat_ok, "location.lat", format!("{lat} is outside London"));
                 c.require(
-                    lat.is_finite() && (LONDON_LAT.0..=LONDON_LAT.1).contains(&lat),
-                    "location.lat",
-                    format!("{lat} is outside London"),
-                );
-                c.require(
-                    long.is_finite() && (LONDON_LONG.0..=LONDON_LONG.1).contains(&long),
+                    long_ok,
                     "location.long",
                     format!("{long} is outside London"),
                 );
@@ -246,8 +312,7 @@ impl ChildcarePlace {
             Location::Cell(cell) => {
                 let (lat, long) = cell.centre();
                 c.require(
-                    (LONDON_LAT.0..=LONDON_LAT.1).contains(&lat)
-                        && (LONDON_LONG.0..=LONDON_LONG.1).contains(&long),
+                    in_london(lat, long) == (true, true),
                     "location.grid_cell",
                     "is outside London",
                 );
@@ -292,20 +357,7 @@ impl Offer {
             "fee_per_hour_pence",
             format!("{} is more than {MAX_FEE_PENCE}", self.fee_per_hour_pence),
         );
-        let p = &self.pattern;
-        c.require(
-            p.days != 0 && p.days < 0x80,
-            "pattern.days",
-            "must name at least one day of the week",
-        );
-        c.require(
-            p.start_minute < p.end_minute && p.end_minute <= 24 * 60,
-            "pattern",
-            format!(
-                "opening minute {} must be before closing minute {} within one day",
-                p.start_minute, p.end_minute
-            ),
-        );
+        check_pattern(&mut c, &self.pattern, "pattern.days", "pattern");
         for (i, f) in self.funded.iter().enumerate() {
             c.require(
                 f.applies_to(self.age_band),
@@ -317,7 +369,8 @@ impl Offer {
     }
 }
 
-fn is_urn(s: &str) -> bool {
+/// Whether `s` is an Ofsted URN: 6 or 7 digits, or EY/SC and 6 digits.
+pub(crate) fn is_urn(s: &str) -> bool {
     let digits =
         |d: &str, n: &[usize]| n.contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
     if let Some(rest) = s.strip_prefix("EY").or_else(|| s.strip_prefix("SC")) {

@@ -83,6 +83,28 @@ impl Checks {
         }
     }
 
+    /// Keeps the value of a parse, or records its errors under `field` (as they
+    /// are if `field` is empty) and gives `None`, so a derivation can go on
+    /// checking the other fields.
+    pub(crate) fn take<T>(&mut self, result: Result<T, Invalid>, field: &str) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(invalid) if field.is_empty() => {
+                self.0.extend(invalid.0);
+                None
+            }
+            Err(invalid) => {
+                self.0.extend(invalid.within(field).0);
+                None
+            }
+        }
+    }
+
+    /// Whether `field` has already failed.
+    pub(crate) fn has_failed(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     pub(crate) fn finish(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
             Ok(())
