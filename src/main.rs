@@ -51,6 +51,33 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         records: usize,
     },
+    /// Erase one record by the borough system's own reference; peers drop it too.
+    Erase {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The dataset, e.g. employment-participation.
+        #[arg(long)]
+        dataset: String,
+        /// The borough system's own reference for the record.
+        #[arg(long = "local-ref")]
+        local_ref: String,
+    },
+    /// Write seeded synthetic identifiable input files for every dataset.
+    Gen {
+        /// Comma-separated GSS codes, e.g. E09000022,E09000028,E09000023.
+        #[arg(long, value_delimiter = ',', required = true)]
+        boroughs: Vec<String>,
+        /// The seed: the same seed writes the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Rows per borough and dataset (providers: offers may add a few).
+        #[arg(long, default_value_t = 100)]
+        records: usize,
+        /// Folder to write into (one sub-folder per borough).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Certificate authority operations.
     Certs {
         #[command(subcommand)]
@@ -135,14 +162,44 @@ async fn run(cli: Cli) -> Result<()> {
             };
             borough_node::demo::run(options, &mut std::io::stdout(), termination()).await?;
         }
+        Command::Erase {
+            config,
+            dataset,
+            local_ref,
+        } => {
+            init_logging(cli.log_format, "warn");
+            let config = borough_node::NodeConfig::load(&config)?;
+            let dataset: borough_model::Dataset =
+                dataset.parse().with_context(|| "--dataset".to_string())?;
+            match borough_node::client::erase(&config, dataset, &local_ref).await? {
+                Some(seq) => println!(
+                    "erased: the record is now a tombstone at seq {seq} of {dataset}; peers drop it as they sync"
+                ),
+                None => println!("nothing to erase: no {dataset} record has that reference"),
+            }
+        }
+        Command::Gen {
+            boroughs,
+            seed,
+            records,
+            out,
+        } => {
+            init_logging(cli.log_format, "warn");
+            let plan = borough_synth::GenPlan {
+                boroughs: parse_boroughs(&boroughs)?,
+                seed,
+                records,
+                today: time::OffsetDateTime::now_utc().date(),
+            };
+            let report = borough_synth::generate(&plan, &out)
+                .with_context(|| format!("writing synthetic data to {}", out.display()))?;
+            print!("{report}");
+        }
         Command::Certs {
             command: CertsCommand::Init { out, boroughs },
         } => {
             init_logging(cli.log_format, "warn");
-            let boroughs = boroughs
-                .iter()
-                .map(|b| GssCode::parse(b).with_context(|| format!("--boroughs: `{b}`")))
-                .collect::<Result<Vec<_>>>()?;
+            let boroughs = parse_boroughs(&boroughs)?;
             let report = borough_security::certs::init(&out, &boroughs)
                 .with_context(|| format!("creating certificates in {}", out.display()))?;
             for path in &report.written {
@@ -151,6 +208,13 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn parse_boroughs(codes: &[String]) -> Result<Vec<GssCode>> {
+    codes
+        .iter()
+        .map(|b| GssCode::parse(b).with_context(|| format!("--boroughs: `{b}`")))
+        .collect()
 }
 
 /// The error and its causes on one line, leaving out a cause whose text the

@@ -358,7 +358,7 @@ async fn expired_agreement_stops_sharing() {
 async fn changes_for_an_unknown_dataset_is_invalid_argument_naming_it() {
     let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
     let actor = format!("{SOUTHWARK}/node");
-    for dataset in ["employment-participation", "nonsense"] {
+    for dataset in ["employment", "nonsense"] {
         let before = refusals(&fed, LAMBETH, &actor, dataset).len();
         let channel = channel_as(&fed, LAMBETH, SOUTHWARK, "node").await;
         let status =
@@ -382,10 +382,11 @@ async fn ingest_one(
         .apply(v1::IngestBatch {
             dataset: childcare().to_string(),
             ops: vec![v1::IngestOp {
-                id,
-                op: Some(v1::ingest_op::Op::Upsert(
-                    borough_proto::Payload::ChildcarePlace(place).to_any(),
-                )),
+                local_ref: id,
+                op: Some(v1::ingest_op::Op::Upsert(borough_proto::input_any(
+                    borough_model::Dataset::ChildcarePlaces,
+                    &place,
+                ))),
             }],
             batch_ref: "test".into(),
         })

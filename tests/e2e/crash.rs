@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use borough_model::Dataset;
-use borough_proto::{v1, Payload};
-use prost::Message;
+use borough_proto::{input_any, v1};
 use tonic::codegen::tokio_stream;
 
 use crate::support::process::{inbound, own, NodeProcess, ProcessFederation};
@@ -28,30 +27,19 @@ fn limits(batch_size: usize) -> String {
     format!("{FAST_RETRY}batch_size = {batch_size}\n")
 }
 
-/// Valid Lambeth childcare places, cheap to make in bulk: a few sample providers,
+/// Valid Lambeth providers' input, cheap to make in bulk: a few sample providers,
 /// re-encoded with their vacancies varied.
 struct Places {
-    type_url: String,
-    templates: Vec<v1::ChildcarePlace>,
+    templates: Vec<v1::ProviderInput>,
 }
 
 impl Places {
     fn new() -> Places {
-        let sample = places(LAMBETH, 16);
-        let type_url = Payload::ChildcarePlace(sample[0].1.clone())
-            .to_any()
-            .type_url;
-        let templates = sample
-            .iter()
-            .map(|(_, p)| v1::ChildcarePlace::from(p))
-            .collect();
-        Places {
-            type_url,
-            templates,
-        }
+        let templates = places(LAMBETH, 16).into_iter().map(|(_, p)| p).collect();
+        Places { templates }
     }
 
-    /// The id of record `i` in a run named `run`.
+    /// The local reference of record `i` in a run named `run`.
     fn id(run: &str, i: usize) -> String {
         format!("{run}-{i:06}")
     }
@@ -62,13 +50,11 @@ impl Places {
             .map(|i| {
                 let mut place = self.templates[i % self.templates.len()].clone();
                 let offer = &mut place.offers[0];
-                offer.vacancies = (i / self.templates.len()) as u32 % (offer.capacity + 1);
+                let capacity: usize = offer.capacity.parse().expect("sample capacity");
+                offer.vacancies = ((i / self.templates.len()) % (capacity + 1)).to_string();
                 v1::IngestOp {
-                    id: Places::id(run, i),
-                    op: Some(v1::ingest_op::Op::Upsert(prost_types::Any {
-                        type_url: self.type_url.clone(),
-                        value: place.encode_to_vec(),
-                    })),
+                    local_ref: Places::id(run, i),
+                    op: Some(v1::ingest_op::Op::Upsert(input_any(PLACES, &place))),
                 }
             })
             .collect();
@@ -107,6 +93,16 @@ async fn stream_ingest(
         all.push(ack);
     }
     all
+}
+
+/// Whether the origin's store holds a record for this local reference.
+fn has_local_ref(store: &borough_store::Store, local_ref: &str) -> bool {
+    let local_ref = borough_store::LocalRef::parse(local_ref).expect("local ref");
+    store
+        .resolve_local_ref(PLACES, &local_ref)
+        .expect("resolve")
+        .and_then(|id| store.get(PLACES, gss(LAMBETH), &id).expect("get"))
+        .is_some()
 }
 
 /// Lambeth's record ids held in `store`, checking there is one per id.
@@ -205,6 +201,15 @@ async fn receiver_killed_mid_initial_sync_ends_with_every_record_once() {
 
     southwark.stop().await;
     lambeth.stop().await;
+    let origin = lambeth.open_store();
+    for i in 0..RECORDS {
+        assert!(
+            has_local_ref(&origin, &Places::id("sync", i)),
+            "Lambeth lost record {i}"
+        );
+    }
+    let expected = lambeth_ids(&origin);
+    drop(origin);
     let store = southwark.open_store();
     assert_eq!(
         store.count(PLACES, gss(LAMBETH)).expect("count"),
@@ -219,7 +224,6 @@ async fn receiver_killed_mid_initial_sync_ends_with_every_record_once() {
     );
     let ids = lambeth_ids(&store);
     assert_eq!(ids.len(), RECORDS);
-    let expected: BTreeSet<String> = (0..RECORDS).map(|i| Places::id("sync", i)).collect();
     assert!(
         ids == expected,
         "Southwark holds other ids than Lambeth sent"
@@ -313,12 +317,13 @@ async fn sender_killed_mid_ingest_loses_nothing_acknowledged() {
 
     southwark.stop().await;
     lambeth.stop().await;
-    let at_lambeth = lambeth_ids(&lambeth.open_store());
+    let origin = lambeth.open_store();
+    let at_lambeth = lambeth_ids(&origin);
     for ack in &acked {
         let b: usize = ack.batch_ref[1..].parse().expect("batch ref b<n>");
         for i in b * BATCH..(b + 1) * BATCH {
             assert!(
-                at_lambeth.contains(&Places::id("ingest", i)),
+                has_local_ref(&origin, &Places::id("ingest", i)),
                 "record {i} of acknowledged batch {} is missing",
                 ack.batch_ref
             );

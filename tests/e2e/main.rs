@@ -4,8 +4,10 @@
 mod support;
 
 mod agreements;
+mod canary;
 mod cli;
 mod crash;
+mod datasets;
 mod ingest;
 mod replication;
 mod tidy;

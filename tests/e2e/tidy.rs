@@ -47,9 +47,25 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-node",
             ],
         ),
+        ("borough-synth", &["borough-model"]),
+        (
+            "borough-import",
+            &[
+                "borough-model",
+                "borough-proto",
+                "borough-security",
+                "borough-node",
+            ],
+        ),
         (
             "borough",
-            &["borough-model", "borough-node", "borough-security"],
+            &[
+                "borough-model",
+                "borough-node",
+                "borough-security",
+                "borough-synth",
+                "borough-import",
+            ],
         ),
     ];
     base.iter()
@@ -179,5 +195,5 @@ fn shipped_example_configuration_loads() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 3);
+    assert_eq!(checked, 7);
 }

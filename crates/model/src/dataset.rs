@@ -11,16 +11,27 @@ use crate::Invalid;
 pub enum Dataset {
     /// Childcare providers' offers and vacancies (no personal data).
     ChildcarePlaces,
+    /// Families' requests for childcare places (pseudonymised, generalised).
+    ChildcareRequests,
+    /// People's journeys through employment programmes (pseudonymised,
+    /// generalised).
+    EmploymentParticipation,
 }
 
 impl Dataset {
     /// Every dataset this version knows.
-    pub const ALL: [Dataset; 1] = [Dataset::ChildcarePlaces];
+    pub const ALL: [Dataset; 3] = [
+        Dataset::ChildcarePlaces,
+        Dataset::ChildcareRequests,
+        Dataset::EmploymentParticipation,
+    ];
 
     /// The dataset's name in configuration, agreements and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Dataset::ChildcarePlaces => "childcare-places",
+            Dataset::ChildcareRequests => "childcare-requests",
+            Dataset::EmploymentParticipation => "employment-participation",
         }
     }
 
@@ -28,6 +39,8 @@ impl Dataset {
     pub fn tag(self) -> u8 {
         match self {
             Dataset::ChildcarePlaces => 1,
+            Dataset::ChildcareRequests => 2,
+            Dataset::EmploymentParticipation => 3,
         }
     }
 }
@@ -152,5 +165,18 @@ mod tests {
         }
         let err = "employment".parse::<Dataset>().unwrap_err();
         assert!(err.to_string().contains("unknown dataset `employment`"));
+    }
+
+    #[test]
+    fn dataset_tags_are_distinct_and_stable() {
+        let tags: Vec<(&str, u8)> = Dataset::ALL.iter().map(|d| (d.as_str(), d.tag())).collect();
+        assert_eq!(
+            tags,
+            [
+                ("childcare-places", 1),
+                ("childcare-requests", 2),
+                ("employment-participation", 3)
+            ]
+        );
     }
 }

@@ -20,6 +20,7 @@
 
 mod borough;
 mod childcare;
+mod columns;
 mod dataset;
 mod derive;
 mod employment;
@@ -36,6 +37,7 @@ pub use childcare::{
     Location, Offer, OfferInput, OfstedGrade, PriorityFlags, ProviderInput, ProviderType,
     RequestInput, SendNeed, SessionPattern,
 };
+pub use columns::{ColumnMap, Columns};
 pub use dataset::{Dataset, RecordId, Seq, Version};
 pub use derive::DeriveContext;
 pub use employment::{EligibilityGroup, EmploymentParticipation, ParticipantInput, Programme, Sex};

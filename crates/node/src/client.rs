@@ -34,3 +34,24 @@ pub async fn connect_as(config: &NodeConfig, cert: &Path, key: &Path) -> Result<
     .await
     .map_err(|e| Error::Serve(e.to_string()))
 }
+
+/// Erases the record a borough system knows as `local_ref`, as the node's `system`
+/// user: the record becomes a tombstone that every peer applies, and the link from
+/// the reference is removed. Returns the tombstone's sequence number, or `None`
+/// when no record had that reference.
+pub async fn erase(
+    config: &NodeConfig,
+    dataset: borough_model::Dataset,
+    local_ref: &str,
+) -> Result<Option<u64>, Error> {
+    let channel = connect_as(config, &config.tools.system_cert, &config.tools.system_key).await?;
+    let reply = borough_proto::v1::ingest_client::IngestClient::new(channel)
+        .erase(borough_proto::v1::EraseRequest {
+            dataset: dataset.as_str().to_string(),
+            local_ref: local_ref.to_string(),
+        })
+        .await
+        .map_err(|s| Error::Unreachable(format!("the node refused the erasure: {}", s.message())))?
+        .into_inner();
+    Ok(reply.erased.then_some(reply.seq))
+}

@@ -25,6 +25,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Folder of agreement files (`*.toml`).
     pub agreements_dir: PathBuf,
+    /// The partnership linkage key file (pseudonyms); mode 0600.
+    pub linkage_key: PathBuf,
     /// This node's CA, certificate and key.
     pub tls: TlsFiles,
     /// The pinned peers.
@@ -64,6 +66,10 @@ pub struct ToolFiles {
     pub admin_cert: PathBuf,
     /// Its key.
     pub admin_key: PathBuf,
+    /// System certificate for `borough import` and `borough erase`.
+    pub system_cert: PathBuf,
+    /// Its key.
+    pub system_key: PathBuf,
 }
 
 /// Every bound a node works within.
@@ -82,6 +88,8 @@ pub struct Limits {
     pub max_concurrent_streams: u32,
     /// How long shutdown waits for in-flight work before abandoning it.
     pub shutdown_grace: Duration,
+    /// How often replicas are checked against their agreement's retention period.
+    pub retention_check: Duration,
 }
 
 impl Default for Limits {
@@ -93,6 +101,7 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
             max_concurrent_streams: 256,
             shutdown_grace: Duration::from_secs(10),
+            retention_check: Duration::from_secs(3600),
         }
     }
 }
@@ -104,6 +113,7 @@ struct ConfigFile {
     listen: String,
     data_dir: PathBuf,
     agreements: PathBuf,
+    linkage_key: PathBuf,
     tls: TlsSection,
     #[serde(default)]
     peers: Vec<PeerSection>,
@@ -134,6 +144,8 @@ struct PeerSection {
 struct ToolsSection {
     admin_cert: Option<PathBuf>,
     admin_key: Option<PathBuf>,
+    system_cert: Option<PathBuf>,
+    system_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -151,6 +163,7 @@ struct LimitsSection {
     handshake_timeout_ms: Option<u64>,
     max_concurrent_streams: Option<u32>,
     shutdown_grace_ms: Option<u64>,
+    retention_check_ms: Option<u64>,
 }
 
 impl NodeConfig {
@@ -228,19 +241,19 @@ impl NodeConfig {
             limits(&file.limits).map_err(|(k, problem)| bad(&format!("limits.{k}"), problem))?;
         let cert = resolve(&file.tls.cert);
         let cert_dir = cert.parent().map(Path::to_path_buf).unwrap_or_default();
+        // Tool certificates default to the files `borough certs init` puts beside
+        // the node's own certificate.
+        let tool = |given: &Option<PathBuf>, default: &str| {
+            given
+                .as_deref()
+                .map(resolve)
+                .unwrap_or_else(|| cert_dir.join(default))
+        };
         let tools = ToolFiles {
-            admin_cert: file
-                .tools
-                .admin_cert
-                .as_deref()
-                .map(resolve)
-                .unwrap_or_else(|| cert_dir.join("admin.pem")),
-            admin_key: file
-                .tools
-                .admin_key
-                .as_deref()
-                .map(resolve)
-                .unwrap_or_else(|| cert_dir.join("admin.key")),
+            admin_cert: tool(&file.tools.admin_cert, "admin.pem"),
+            admin_key: tool(&file.tools.admin_key, "admin.key"),
+            system_cert: tool(&file.tools.system_cert, "system.pem"),
+            system_key: tool(&file.tools.system_key, "system.key"),
         };
         Ok(NodeConfig {
             source: path.to_path_buf(),
@@ -248,6 +261,7 @@ impl NodeConfig {
             listen,
             data_dir: resolve(&file.data_dir),
             agreements_dir: resolve(&file.agreements),
+            linkage_key: resolve(&file.linkage_key),
             tls: TlsFiles {
                 ca: resolve(&file.tls.ca),
                 cert,
@@ -319,6 +333,11 @@ fn limits(s: &LimitsSection) -> Result<Limits, (&'static str, String)> {
             None => d.max_concurrent_streams,
         },
         shutdown_grace: ms("shutdown_grace_ms", s.shutdown_grace_ms, d.shutdown_grace)?,
+        retention_check: ms(
+            "retention_check_ms",
+            s.retention_check_ms,
+            d.retention_check,
+        )?,
     })
 }
 

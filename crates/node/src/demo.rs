@@ -7,11 +7,8 @@ use std::future::Future;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use borough_model::{
-    AdmissionPriority, AgeBand, ChildcarePlace, Dataset, FundedEntitlement, GridCell, GssCode,
-    Location, Offer, OfstedGrade, PeerIdentity, ProviderType, Role, SessionPattern,
-};
-use borough_proto::{v1, Payload};
+use borough_model::{Dataset, Geography, GssCode, PeerIdentity, ProviderType, Role};
+use borough_proto::{input_any, v1};
 use borough_security::certs::{node_server_name, BoroughCa, Validity};
 use borough_security::tls::{self, Credentials, TrustAnchors};
 use borough_sync::{dial, status_text, SyncLimits};
@@ -66,94 +63,107 @@ impl Default for DemoOptions {
     }
 }
 
-/// Deterministic sample providers for a borough: a mix of nurseries (named, exact
-/// location) and home-based settings (grid cell only; childminders unnamed).
-pub fn sample_places(borough: GssCode, count: usize) -> Vec<(String, ChildcarePlace)> {
+/// Deterministic sample providers for a borough, as its Family Information Service
+/// would send them (identifiable input, keyed by the service's own reference): a mix
+/// of nurseries and home-based settings, each placed in the borough by a real
+/// postcode (Lewisham) or by one of the borough's LSOAs.
+pub fn sample_providers(borough: GssCode, count: usize) -> Vec<(String, v1::ProviderInput)> {
     let b = borough.borough();
+    let geography = Geography::bundled();
+    let lsoas = geography.lsoas_in(borough);
+    let postcodes: Vec<String> = geography
+        .postcodes()
+        .filter(|(_, place)| place.borough == borough && !place.terminated)
+        .map(|(p, _)| p.as_str().to_string())
+        .collect();
     let mut rng = SplitMix(u64::from(b.dfe_la_code) * 7919);
     (0..count)
         .map(|i| {
-            let lat = b.lat + rng.between(-0.018, 0.018);
-            let long = b.long + rng.between(-0.025, 0.025);
-            let kind = rng.below(20);
-            let provider_type = match kind {
+            let lat = b.lat + rng.between(-0.012, 0.012);
+            let long = b.long + rng.between(-0.015, 0.015);
+            let provider_type = match rng.below(20) {
                 0..=9 => ProviderType::NonDomesticPremises,
                 10..=16 => ProviderType::Childminder,
                 17..=18 => ProviderType::DomesticPremises,
                 _ => ProviderType::HomeChildcarer,
             };
-            let urn = match provider_type {
-                ProviderType::Childminder => None,
-                _ => Some(format!("EY{:06}", 400_000 + rng.below(99_999))),
-            };
-            let location = if provider_type.is_home_based() {
-                Location::Cell(GridCell::containing(lat, long))
+            let (postcode, lsoa) = if postcodes.is_empty() {
+                let lsoa = lsoas[rng.below(lsoas.len() as u64) as usize];
+                // No open postcode lookup exists for this borough: the LSOA places it.
+                (
+                    format!(
+                        "{}{} {}AA",
+                        b.short_code.chars().next().unwrap_or('W'),
+                        1 + rng.below(9),
+                        1 + rng.below(9)
+                    ),
+                    lsoa.to_string(),
+                )
             } else {
-                Location::Exact { lat, long }
+                (
+                    postcodes[rng.below(postcodes.len() as u64) as usize].clone(),
+                    String::new(),
+                )
             };
-            let bands: &[AgeBand] = match provider_type {
-                ProviderType::NonDomesticPremises => {
-                    &[AgeBand::Under2, AgeBand::Two, AgeBand::ThreeToFour]
-                }
-                _ => &[AgeBand::Two, AgeBand::ThreeToFour],
+            let bands: &[&str] = match provider_type {
+                ProviderType::NonDomesticPremises => &["under-2", "2", "3-4"],
+                _ => &["2", "3-4"],
             };
             let offers = bands
                 .iter()
                 .map(|&band| {
                     let capacity = match provider_type {
-                        ProviderType::NonDomesticPremises => 8 + rng.below(30) as u32,
-                        _ => 1 + rng.below(3) as u32,
+                        ProviderType::NonDomesticPremises => 8 + rng.below(30),
+                        _ => 1 + rng.below(3),
                     };
                     let term_time = rng.below(3) == 0;
-                    Offer {
-                        age_band: band,
-                        pattern: SessionPattern {
-                            days: 0b1_1111,
-                            start_minute: if term_time { 9 * 60 } else { 8 * 60 },
-                            end_minute: if term_time { 15 * 60 } else { 18 * 60 },
-                            term_time_only: term_time,
-                        },
-                        capacity,
-                        vacancies: rng.below(u64::from(capacity) / 3 + 1) as u32,
+                    v1::OfferInput {
+                        age_band: band.into(),
+                        days: "Mon-Fri".into(),
+                        opens: if term_time { "09:00" } else { "08:00" }.into(),
+                        closes: if term_time { "15:00" } else { "18:00" }.into(),
+                        term_time_only: if term_time { "yes" } else { "no" }.into(),
+                        capacity: capacity.to_string(),
+                        vacancies: rng.below(capacity / 3 + 1).to_string(),
                         funded: match band {
-                            AgeBand::Two => vec![
-                                FundedEntitlement::Disadvantaged2YearOlds,
-                                FundedEntitlement::WorkingParent,
-                            ],
-                            AgeBand::ThreeToFour => vec![
-                                FundedEntitlement::Universal15Hours,
-                                FundedEntitlement::WorkingParent,
-                            ],
-                            _ => vec![FundedEntitlement::WorkingParent],
-                        },
-                        fee_per_hour_pence: 780 + rng.below(150) as u32,
+                            "2" => "disadvantaged-2;working-parent",
+                            "3-4" => "universal-15;working-parent",
+                            _ => "working-parent",
+                        }
+                        .into(),
+                        fee_per_hour: format!("{:.2}", 7.80 + rng.below(150) as f64 / 100.0),
                     }
                 })
                 .collect();
-            let place = ChildcarePlace {
-                provider_urn: urn,
-                provider_type,
-                ofsted_grade: match rng.below(10) {
-                    0..=1 => OfstedGrade::Outstanding,
-                    2..=7 => OfstedGrade::Good,
-                    8 => OfstedGrade::RequiresImprovement,
-                    _ => OfstedGrade::NotYetInspected,
+            let grades = [
+                "outstanding",
+                "good",
+                "good",
+                "good",
+                "requires-improvement",
+                "not-yet-inspected",
+            ];
+            let input = v1::ProviderInput {
+                provider_urn: match provider_type {
+                    ProviderType::Childminder => String::new(),
+                    _ => format!("EY{:06}", 400_000 + rng.below(99_999)),
                 },
-                borough,
-                location,
+                provider_name: format!("Sample Provider {}", i + 1),
+                provider_type: provider_type.as_str().into(),
+                ofsted_grade: grades[rng.below(grades.len() as u64) as usize].into(),
+                address: format!("{} Example Street", 1 + rng.below(200)),
+                postcode,
+                lsoa,
+                lat: format!("{lat:.5}"),
+                long: format!("{long:.5}"),
+                send_support: if rng.below(3) > 0 { "yes" } else { "no" }.into(),
+                accepts_out_of_borough: if rng.below(5) > 0 { "yes" } else { "no" }.into(),
+                admission_priorities: "looked-after;ehc-plan;sibling;distance".into(),
                 offers,
-                send_support: rng.below(3) > 0,
-                accepts_out_of_borough: rng.below(5) > 0,
-                admission_priorities: vec![
-                    AdmissionPriority::LookedAfter,
-                    AdmissionPriority::EhcPlanNamingSetting,
-                    AdmissionPriority::Sibling,
-                    AdmissionPriority::Distance,
-                ],
             };
             (
-                format!("{}-place-{:04}", b.short_code.to_lowercase(), i + 1),
-                place,
+                format!("fis-{}-{:05}", b.short_code.to_lowercase(), i + 1),
+                input,
             )
         })
         .collect()
@@ -249,40 +259,46 @@ pub async fn run(
         "\nwaiting for every agreed flow to converge ...".into(),
     );
     let converged = wait_for_convergence(&federation, &boroughs, options.converge_within).await?;
+    // One row per (borough, dataset): own records, then what each peer's flow
+    // holds, or "not agreed" where no agreement lets that peer send it.
     let mut table = Table::new(&[
         "borough",
-        "own records",
+        "dataset",
+        "own",
         "from Lambeth",
         "from Southwark",
         "from Lewisham",
-        "lag (records)",
+        "lag",
     ]);
     for (b, reply) in &converged {
-        let own: u64 = reply.own.iter().map(|d| d.records).sum();
-        let mut cells = vec![format!("{} {b}", b.name()), own.to_string()];
-        for peer in &boroughs {
-            if peer == b {
-                cells.push("-".into());
-                continue;
-            }
-            cells.push(
-                reply
+        for dataset in Dataset::ALL {
+            let own = reply
+                .own
+                .iter()
+                .find(|d| d.dataset == dataset.as_str())
+                .map_or(0, |d| d.records);
+            let mut cells = vec![b.name().to_string(), dataset.to_string(), own.to_string()];
+            let mut lag = 0;
+            for peer in &boroughs {
+                if peer == b {
+                    cells.push("-".into());
+                    continue;
+                }
+                let flow = reply
                     .inbound
                     .iter()
-                    .find(|f| f.peer == peer.to_string())
-                    .map(|f| f.records.to_string())
-                    .unwrap_or_else(|| "not agreed".into()),
-            );
+                    .find(|f| f.peer == peer.to_string() && f.dataset == dataset.as_str());
+                cells.push(match flow {
+                    Some(f) => {
+                        lag += f.lag_records;
+                        f.records.to_string()
+                    }
+                    None => "not agreed".into(),
+                });
+            }
+            cells.push(lag.to_string());
+            table.row(cells);
         }
-        cells.push(
-            reply
-                .inbound
-                .iter()
-                .map(|f| f.lag_records)
-                .sum::<u64>()
-                .to_string(),
-        );
-        table.row(cells);
     }
     say(
         out,
@@ -307,12 +323,26 @@ pub async fn run(
         format!("     {}", unknown_ca_attempt(&federation, lambeth).await),
     );
     let (southwark, lewisham) = (boroughs[1], boroughs[2]);
-    say(out, format!("  2. {}'s node asking {} for childcare-places (their agreement runs the other way only):", lewisham.name(), southwark.name()));
+    let _ = southwark;
+    say(
+        out,
+        format!(
+            "  2. {}'s node asking {} for employment-participation (their agreement covers childcare only):",
+            lewisham.name(),
+            lambeth.name()
+        ),
+    );
     say(
         out,
         format!(
             "     {}",
-            outside_agreement_attempt(&federation, lewisham, southwark).await
+            outside_agreement_attempt(
+                &federation,
+                lewisham,
+                lambeth,
+                Dataset::EmploymentParticipation
+            )
+            .await
         ),
     );
 
@@ -356,13 +386,14 @@ async fn ingest_samples(
         &certs.join("system.key"),
     )
     .await?;
-    let ops = sample_places(borough, count)
+    let ops = sample_providers(borough, count)
         .into_iter()
-        .map(|(id, place)| v1::IngestOp {
-            id,
-            op: Some(v1::ingest_op::Op::Upsert(
-                Payload::ChildcarePlace(place).to_any(),
-            )),
+        .map(|(local_ref, input)| v1::IngestOp {
+            local_ref,
+            op: Some(v1::ingest_op::Op::Upsert(input_any(
+                Dataset::ChildcarePlaces,
+                &input,
+            ))),
         })
         .collect();
     let batch = v1::IngestBatch {
@@ -393,16 +424,21 @@ async fn wait_for_convergence(
                 .ok_or_else(|| Error::Demo(format!("{b} is not running")))?;
             replies.push((b, crate::status::fetch(&node.config).await?));
         }
-        let own_count = |g: &str| -> u64 {
+        // A flow has converged when it holds as many records as its origin has of
+        // that dataset and is not behind the origin's log.
+        let own_count = |origin: &str, dataset: &str| -> u64 {
             replies
                 .iter()
-                .find(|(b, _)| b.to_string() == g)
-                .map(|(_, r)| r.own.iter().map(|d| d.records).sum())
+                .find(|(b, _)| b.to_string() == origin)
+                .and_then(|(_, r)| r.own.iter().find(|d| d.dataset == dataset))
+                .map(|d| d.records)
                 .unwrap_or(0)
         };
         let done = replies.iter().all(|(_, r)| {
             r.inbound.iter().all(|f| {
-                f.connection == "connected" && f.lag_records == 0 && f.records == own_count(&f.peer)
+                f.connection == "connected"
+                    && f.lag_records == 0
+                    && f.records == own_count(&f.peer, &f.dataset)
             })
         });
         if done {
@@ -478,12 +514,13 @@ async fn unknown_ca_attempt(federation: &LocalFederation, target: GssCode) -> St
     }
 }
 
-/// Asks `server` for its childcare places with `caller`'s node certificate, where
-/// no agreement lets `server` disclose them to `caller`.
+/// Asks `server` for `dataset` with `caller`'s node certificate, where no agreement
+/// lets `server` disclose it to `caller`.
 async fn outside_agreement_attempt(
     federation: &LocalFederation,
     caller: GssCode,
     server: GssCode,
+    dataset: Dataset,
 ) -> String {
     let attempt = async {
         let certs = federation.root().join("certs");
@@ -508,7 +545,7 @@ async fn outside_agreement_attempt(
         .map_err(|e| e.to_string())?;
         let mut stream = v1::replication_client::ReplicationClient::new(channel)
             .changes(v1::ChangesRequest {
-                dataset: Dataset::ChildcarePlaces.as_str().into(),
+                dataset: dataset.as_str().into(),
                 since_seq: 0,
                 agreement_id: String::new(),
                 agreement_hash: String::new(),

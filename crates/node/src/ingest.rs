@@ -4,9 +4,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use borough_model::{Dataset, GssCode, PeerIdentity, RecordId};
-use borough_proto::{v1, DecodeError, Payload};
-use borough_store::{AuditAction, AuditEntry, AuditOutcome, Ingest, Store};
+use std::sync::Arc;
+
+use borough_model::{Dataset, DeriveContext, Invalid, LinkageKey, PeerIdentity, RecordId};
+use borough_proto::{v1, DecodeError, Input};
+use borough_store::{AuditAction, AuditEntry, AuditOutcome, LocalIngest, LocalRef, Store};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -20,11 +22,31 @@ const PROBLEMS_LISTED: usize = 20;
 pub(crate) struct IngestService {
     store: Store,
     max_batch: usize,
+    /// The partnership linkage key: pseudonyms are made here, at the door.
+    key: Arc<LinkageKey>,
+}
+
+/// A fresh record id: random, so it says nothing about the case it stands for.
+fn new_record_id() -> RecordId {
+    let bytes: [u8; 12] = rand::random();
+    // 24 hex digits always satisfy RecordId's rules.
+    RecordId::parse(&hex::encode(bytes)).expect("hex digits form a valid record id")
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl IngestService {
-    pub(crate) fn new(store: Store, max_batch: usize) -> Self {
-        IngestService { store, max_batch }
+    pub(crate) fn new(store: Store, max_batch: usize, key: Arc<LinkageKey>) -> Self {
+        IngestService {
+            store,
+            max_batch,
+            key,
+        }
     }
 
     async fn apply_batch(
@@ -33,16 +55,18 @@ impl IngestService {
         batch: v1::IngestBatch,
     ) -> Result<v1::IngestAck, Status> {
         let batch_ref = batch.batch_ref.clone();
-        let (dataset, ops) = check_batch(self.store.own_borough(), batch, self.max_batch)?;
+        let ctx = DeriveContext {
+            own_borough: self.store.own_borough(),
+            key: &self.key,
+            today: time::OffsetDateTime::now_utc().date(),
+        };
+        let (dataset, ops) = check_batch(&ctx, batch, self.max_batch)?;
         let store = self.store.clone();
         let actor = caller.to_string();
         // The audit entry is written in the same flush as the batch, so an
         // acknowledged batch is always in the audit log, even after a crash.
         let audit = move |outcome: &borough_store::IngestOutcome| AuditEntry {
-            at_unix_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
+            at_unix_ms: now_ms(),
             actor,
             action: AuditAction::Ingested,
             dataset: Some(dataset),
@@ -54,14 +78,17 @@ impl IngestService {
                 outcome.written, outcome.unchanged, outcome.deleted, outcome.not_found
             ),
         };
-        let outcome =
-            tokio::task::spawn_blocking(move || store.ingest_audited(dataset, &ops, audit))
-                .await
-                .map_err(|e| Status::internal(format!("ingest task failed: {e}")))?
-                .map_err(|e| {
-                    tracing::error!(error = %e, "ingest failed");
-                    Status::internal("the node could not write the batch durably; see its log")
-                })?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            store
+                .ingest_local(dataset, &ops, new_record_id, audit)
+                .map(|o| o.outcome)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("ingest task failed: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "ingest failed");
+            Status::internal("the node could not write the batch durably; see its log")
+        })?;
         info!(
             %dataset,
             written = outcome.written,
@@ -89,65 +116,50 @@ fn caller<T>(request: &Request<T>) -> Result<PeerIdentity, Status> {
         .ok_or_else(|| Status::unauthenticated("no verified client certificate"))
 }
 
-/// Checks every operation of a batch, reporting every bad field, and turns the
-/// batch into store writes. Nothing is written unless all of it is good.
+/// Checks every operation of a batch, reporting every bad field, and derives the
+/// shareable record of each upsert. Nothing is written unless all of it is good,
+/// and no identifiable value reaches the store or a status message.
 pub(crate) fn check_batch(
-    me: GssCode,
+    ctx: &DeriveContext<'_>,
     batch: v1::IngestBatch,
     max_batch: usize,
-) -> Result<(Dataset, Vec<Ingest>), Status> {
+) -> Result<(Dataset, Vec<LocalIngest>), Status> {
     let dataset: Dataset = batch
         .dataset
         .parse()
-        .map_err(|e: borough_model::Invalid| Status::invalid_argument(e.to_string()))?;
+        .map_err(|e: Invalid| Status::invalid_argument(e.to_string()))?;
     if batch.ops.len() > max_batch {
         return Err(Status::invalid_argument(format!(
             "ops: {} operations, more than the limit of {max_batch} per batch",
             batch.ops.len()
         )));
     }
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
     let mut ops = Vec::with_capacity(batch.ops.len());
     for (i, op) in batch.ops.into_iter().enumerate() {
-        let id = match RecordId::parse(&op.id) {
-            Ok(id) => Some(id),
+        let mut name_all = |invalid: Invalid, at: String| {
+            problems.extend(invalid.within(&at).0.into_iter().map(|f| f.to_string()));
+        };
+        let local_ref = match LocalRef::parse(&op.local_ref) {
+            Ok(r) => Some(r),
             Err(e) => {
-                problems.extend(
-                    e.within(&format!("ops[{i}]"))
-                        .0
-                        .into_iter()
-                        .map(|f| f.to_string()),
-                );
+                name_all(e, format!("ops[{i}]"));
                 None
             }
         };
         let op = match op.op {
-            Some(v1::ingest_op::Op::Upsert(any)) => match Payload::from_any(dataset, &any) {
+            Some(v1::ingest_op::Op::Upsert(any)) => match derive(dataset, &any, ctx) {
                 Ok(payload) => {
-                    if let Some(problem) = foreign_record(me, &payload) {
-                        problems.push(format!("ops[{i}].upsert.{problem}"));
-                    }
-                    id.map(|id| Ingest::Upsert {
-                        id,
-                        payload: payload.encode(),
-                    })
+                    local_ref.map(|local_ref| LocalIngest::Upsert { local_ref, payload })
                 }
-                Err(DecodeError::Invalid(invalid)) => {
-                    problems.extend(
-                        invalid
-                            .within(&format!("ops[{i}].upsert"))
-                            .0
-                            .into_iter()
-                            .map(|f| f.to_string()),
-                    );
-                    None
-                }
-                Err(e) => {
-                    problems.push(format!("ops[{i}].upsert: {e}"));
+                Err(invalid) => {
+                    name_all(invalid, format!("ops[{i}].upsert"));
                     None
                 }
             },
-            Some(v1::ingest_op::Op::Delete(_)) => id.map(|id| Ingest::Delete { id }),
+            Some(v1::ingest_op::Op::Delete(_)) => {
+                local_ref.map(|local_ref| LocalIngest::Delete { local_ref })
+            }
             None => {
                 problems.push(format!("ops[{i}]: has neither `upsert` nor `delete`"));
                 None
@@ -174,16 +186,17 @@ pub(crate) fn check_batch(
     )))
 }
 
-/// A borough shares only its own records: a provider in another borough is that
-/// borough's to publish.
-fn foreign_record(me: GssCode, payload: &Payload) -> Option<String> {
-    match payload {
-        Payload::ChildcarePlace(p) if p.borough != me => Some(format!(
-            "borough: {} is not this node's borough ({me}); a borough shares only its own providers",
-            p.borough
-        )),
-        Payload::ChildcarePlace(_) => None,
-    }
+/// Reads one identifiable input and derives its shareable record's encoding.
+fn derive(
+    dataset: Dataset,
+    any: &prost_types::Any,
+    ctx: &DeriveContext<'_>,
+) -> Result<Vec<u8>, Invalid> {
+    let input = Input::from_any(dataset, any).map_err(|e| match e {
+        DecodeError::Invalid(invalid) => invalid,
+        other => Invalid::field("", other.to_string()),
+    })?;
+    Ok(input.derive(ctx)?.encode())
 }
 
 #[tonic::async_trait]
@@ -196,6 +209,54 @@ impl v1::ingest_server::Ingest for IngestService {
         self.apply_batch(&caller, request.into_inner())
             .await
             .map(Response::new)
+    }
+
+    async fn erase(
+        &self,
+        request: Request<v1::EraseRequest>,
+    ) -> Result<Response<v1::EraseReply>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let dataset: Dataset = req
+            .dataset
+            .parse()
+            .map_err(|e: Invalid| Status::invalid_argument(e.to_string()))?;
+        let local_ref =
+            LocalRef::parse(&req.local_ref).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let store = self.store.clone();
+        let actor = caller.to_string();
+        // The audit entry names the random record id only: never the local
+        // reference, which leads back to the person's case.
+        let audit = move |id: &RecordId| AuditEntry {
+            at_unix_ms: now_ms(),
+            actor,
+            action: AuditAction::Erased,
+            dataset: Some(dataset),
+            peer: None,
+            records: 1,
+            outcome: AuditOutcome::Allowed,
+            detail: format!("record {id} erased; its tombstone replicates to every peer"),
+        };
+        let erased = tokio::task::spawn_blocking(move || store.erase(dataset, &local_ref, audit))
+            .await
+            .map_err(|e| Status::internal(format!("erase task failed: {e}")))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "erase failed");
+                Status::internal(
+                    "the node could not erase the record; nothing changed; see its log",
+                )
+            })?;
+        info!(%dataset, erased = erased.is_some(), "erase request");
+        Ok(Response::new(match erased {
+            Some(e) => v1::EraseReply {
+                erased: true,
+                seq: e.seq.0,
+            },
+            None => v1::EraseReply {
+                erased: false,
+                seq: 0,
+            },
+        }))
     }
 
     type StreamStream = ReceiverStream<Result<v1::IngestAck, Status>>;

@@ -21,6 +21,7 @@ mod error;
 pub mod federation;
 mod gatekeeper;
 mod ingest;
+mod retention;
 mod serve;
 pub mod status;
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use borough_model::{Dataset, GssCode};
+use borough_model::{Dataset, GssCode, LinkageKey};
 use borough_proto::v1;
 use borough_security::agreements::{self, AgreementBook};
 use borough_security::tls::{self, Credentials, TrustAnchors};
@@ -28,6 +28,8 @@ use crate::{Error, NodeConfig};
 /// loaded and checked. Preparing one creates and changes nothing.
 pub struct Node {
     config: NodeConfig,
+    /// The partnership linkage key, used only at the door to make pseudonyms.
+    linkage_key: Arc<LinkageKey>,
     agreements: Arc<AgreementBook>,
     server_tls: Arc<rustls::ServerConfig>,
     /// One client configuration per peer, trusting only that peer's CA.
@@ -59,6 +61,8 @@ impl Node {
                 .map_err(security(&format!("peers[{i}]")))?;
             peer_tls.insert(peer.borough, client);
         }
+        let linkage_key = borough_security::linkage::load_linkage_key(&config.linkage_key)
+            .map_err(security("linkage_key"))?;
         let book = agreements::load_dir(&config.agreements_dir).map_err(|e| {
             Error::Agreement(format!(
                 "{}: key `agreements`: {e}",
@@ -80,6 +84,7 @@ impl Node {
         }
         Ok(Node {
             config,
+            linkage_key: Arc::new(linkage_key),
             agreements: Arc::new(book),
             server_tls,
             peer_tls,
@@ -190,6 +195,7 @@ pub async fn serve(
     let ingest = v1::ingest_server::IngestServer::new(IngestService::new(
         store.clone(),
         limits.max_ingest_batch,
+        node.linkage_key.clone(),
     ))
     .max_decoding_message_size(max_message);
     let admin = v1::admin_server::AdminServer::new(AdminService::new(store.clone(), flows.clone()));
@@ -206,6 +212,17 @@ pub async fn serve(
         );
         links.spawn(link.run().instrument(span.clone()));
     }
+
+    links.spawn(
+        crate::retention::run(
+            store.clone(),
+            node.agreements.clone(),
+            node.config.peers.iter().map(|p| p.borough).collect(),
+            limits.retention_check,
+            stop.clone(),
+        )
+        .instrument(span.clone()),
+    );
 
     let incoming = tls_incoming(listener, node.server_tls.clone(), &limits, stop.clone());
     // Outermost first: the gatekeeper sees every request before any service does.

@@ -10,7 +10,7 @@ use crate::v1;
 
 /// Collects conversion failures with their field paths.
 #[derive(Default)]
-struct Problems(Vec<borough_model::FieldError>);
+pub(crate) struct Problems(pub(crate) Vec<borough_model::FieldError>);
 
 impl Problems {
     fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
@@ -85,30 +85,37 @@ fn days_mask(days: &[i32], field: &str, problems: &mut Problems) -> u8 {
     mask
 }
 
+/// Reads a session pattern, naming bad parts under `at`.
+pub(crate) fn pattern_from_wire(
+    p: v1::SessionPattern,
+    at: &str,
+    problems: &mut Problems,
+) -> Option<SessionPattern> {
+    let days = days_mask(&p.days, &format!("{at}.days"), problems);
+    let mut minute = |m: u32, name: &str| {
+        u16::try_from(m).unwrap_or_else(|_| {
+            problems.add(
+                format!("{at}.{name}"),
+                format!("{m} is not a minute of the day"),
+            );
+            0
+        })
+    };
+    Some(SessionPattern {
+        days,
+        start_minute: minute(p.start_minute, "start_minute"),
+        end_minute: minute(p.end_minute, "end_minute"),
+        term_time_only: p.term_time_only,
+    })
+}
+
 fn offer(wire: v1::Offer, at: &str, problems: &mut Problems) -> Option<Offer> {
     let band = age_band(wire.age_band);
     if band.is_none() {
         problems.add(format!("{at}.age_band"), "is missing or unknown");
     }
     let pattern = match wire.pattern {
-        Some(p) => {
-            let days = days_mask(&p.days, &format!("{at}.pattern.days"), problems);
-            let minute = |m: u32, name: &str, problems: &mut Problems| {
-                u16::try_from(m).unwrap_or_else(|_| {
-                    problems.add(
-                        format!("{at}.pattern.{name}"),
-                        format!("{m} is not a minute of the day"),
-                    );
-                    0
-                })
-            };
-            Some(SessionPattern {
-                days,
-                start_minute: minute(p.start_minute, "start_minute", problems),
-                end_minute: minute(p.end_minute, "end_minute", problems),
-                term_time_only: p.term_time_only,
-            })
-        }
+        Some(p) => pattern_from_wire(p, &format!("{at}.pattern"), problems),
         None => {
             problems.add(format!("{at}.pattern"), "is missing");
             None
@@ -339,9 +346,8 @@ mod tests {
         let place = ChildcarePlace::try_from(wire.clone()).unwrap();
         assert_eq!(v1::ChildcarePlace::from(&place), wire);
         let bytes = wire.encode_to_vec();
-        let Payload::ChildcarePlace(decoded) =
-            decode_payload(Dataset::ChildcarePlaces, &bytes).unwrap();
-        assert_eq!(decoded, place);
+        let decoded = decode_payload(Dataset::ChildcarePlaces, &bytes).unwrap();
+        assert_eq!(decoded, Payload::ChildcarePlace(place));
     }
 
     #[test]

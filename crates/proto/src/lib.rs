@@ -10,9 +10,14 @@
 //! type here, so field numbers never change meaning.
 
 mod childcare;
+mod employment;
+mod input;
 mod payload;
+mod request;
+mod wire_enum;
 
-pub use payload::{decode_payload, message_name, DecodeError, Payload};
+pub use input::{input_any, input_message_name, input_type_url, Input};
+pub use payload::{check_shape, decode_payload, message_name, DecodeError, Payload};
 
 /// Generated types for package `borough.v1`.
 #[allow(missing_docs, clippy::all)]

@@ -1,7 +1,7 @@
 //! A dataset's record payload: decoding from wire bytes or `Any`, validating, and
 //! encoding back, so every path into the store checks records the same way.
 
-use borough_model::{ChildcarePlace, Dataset, Invalid};
+use borough_model::{ChildcarePlace, ChildcareRequest, Dataset, EmploymentParticipation, Invalid};
 use prost::Message;
 
 use crate::v1;
@@ -37,12 +37,18 @@ pub enum DecodeError {
 pub enum Payload {
     /// A `childcare-places` record.
     ChildcarePlace(ChildcarePlace),
+    /// A `childcare-requests` record.
+    ChildcareRequest(ChildcareRequest),
+    /// An `employment-participation` record.
+    EmploymentParticipation(EmploymentParticipation),
 }
 
 /// The fully-qualified protobuf message name of a dataset's record type.
 pub fn message_name(dataset: Dataset) -> &'static str {
     match dataset {
         Dataset::ChildcarePlaces => "borough.v1.ChildcarePlace",
+        Dataset::ChildcareRequests => "borough.v1.ChildcareRequest",
+        Dataset::EmploymentParticipation => "borough.v1.EmploymentParticipation",
     }
 }
 
@@ -61,7 +67,33 @@ pub fn decode_payload(dataset: Dataset, bytes: &[u8]) -> Result<Payload, DecodeE
             let wire = v1::ChildcarePlace::decode(bytes).map_err(garbage)?;
             Ok(Payload::ChildcarePlace(ChildcarePlace::try_from(wire)?))
         }
+        Dataset::ChildcareRequests => {
+            let wire = v1::ChildcareRequest::decode(bytes).map_err(garbage)?;
+            Ok(Payload::ChildcareRequest(ChildcareRequest::try_from(wire)?))
+        }
+        Dataset::EmploymentParticipation => {
+            let wire = v1::EmploymentParticipation::decode(bytes).map_err(garbage)?;
+            Ok(Payload::EmploymentParticipation(
+                EmploymentParticipation::try_from(wire)?,
+            ))
+        }
     }
+}
+
+/// Checks that bytes are a well-formed encoding of the dataset's record type,
+/// without requiring every field: a replicated record may lack fields its
+/// agreement withholds.
+pub fn check_shape(dataset: Dataset, bytes: &[u8]) -> Result<(), DecodeError> {
+    let garbage = |e: prost::DecodeError| DecodeError::Garbage {
+        message: message_name(dataset),
+        problem: e.to_string(),
+    };
+    match dataset {
+        Dataset::ChildcarePlaces => v1::ChildcarePlace::decode(bytes).map(drop),
+        Dataset::ChildcareRequests => v1::ChildcareRequest::decode(bytes).map(drop),
+        Dataset::EmploymentParticipation => v1::EmploymentParticipation::decode(bytes).map(drop),
+    }
+    .map_err(garbage)
 }
 
 impl Payload {
@@ -82,6 +114,8 @@ impl Payload {
     pub fn dataset(&self) -> Dataset {
         match self {
             Payload::ChildcarePlace(_) => Dataset::ChildcarePlaces,
+            Payload::ChildcareRequest(_) => Dataset::ChildcareRequests,
+            Payload::EmploymentParticipation(_) => Dataset::EmploymentParticipation,
         }
     }
 
@@ -89,6 +123,10 @@ impl Payload {
     pub fn encode(&self) -> Vec<u8> {
         match self {
             Payload::ChildcarePlace(p) => v1::ChildcarePlace::from(p).encode_to_vec(),
+            Payload::ChildcareRequest(r) => v1::ChildcareRequest::from(r).encode_to_vec(),
+            Payload::EmploymentParticipation(e) => {
+                v1::EmploymentParticipation::from(e).encode_to_vec()
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! Each borough's certificate authority, the node and user certificates it issues, and
 //! the `borough certs init` layout on disk. Certificates are built with rcgen only.
 
-mod files;
+pub(crate) mod files;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -265,7 +265,8 @@ pub struct InitReport {
 }
 
 /// `borough certs init`: for each borough, a CA, a node certificate and one user
-/// certificate per role in [`INIT_USER_ROLES`] under `out/<GSS>/`. Refuses to start if
+/// certificate per role in [`INIT_USER_ROLES`] under `out/<GSS>/`, and the
+/// partnership linkage key `out/linkage.key` if there is none yet. Refuses to start if
 /// any borough already has `ca.key` there, so an existing CA is never replaced.
 pub fn init(out: &Path, boroughs: &[GssCode]) -> Result<InitReport, Error> {
     let mut unique: Vec<GssCode> = Vec::new();
@@ -319,8 +320,18 @@ pub fn init(out: &Path, boroughs: &[GssCode]) -> Result<InitReport, Error> {
             write_pair(role.as_str(), &user.cert_pem, &user.key_pem)?;
         }
     }
+    // One linkage key for the partnership, shared by every borough's node; an
+    // existing key is kept, since replacing it would break every pseudonym.
+    let linkage = out.join(LINKAGE_KEY_FILE);
+    if !linkage.exists() {
+        crate::linkage::create_linkage_key(&linkage)?;
+        report.written.push(linkage);
+    }
     Ok(report)
 }
+
+/// The file `init` writes the partnership linkage key to, inside `out`.
+pub const LINKAGE_KEY_FILE: &str = "linkage.key";
 
 /// Every certificate in a PEM text; `path` names where it came from in errors.
 pub(crate) fn certificates(pem: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {

@@ -17,6 +17,7 @@ pub mod authorise;
 pub mod certs;
 mod error;
 pub mod identity;
+pub mod linkage;
 pub mod tls;
 
 pub use agreements::{

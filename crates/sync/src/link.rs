@@ -10,7 +10,6 @@ use borough_proto::v1;
 use borough_security::agreements::{Agreement, AgreementState};
 use borough_security::certs::node_server_name;
 use borough_store::{Change, Store};
-use prost::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn, Instrument};
 
@@ -260,7 +259,10 @@ impl PeerLink {
                     .projection
                     .apply(&c.payload)
                     .map_err(|e| invalid(e.to_string()))?;
-                check_decodes(t.dataset, &projected).map_err(invalid)?;
+                // Checked for shape, not completeness: an agreement may withhold
+                // fields the origin's validation requires.
+                borough_proto::check_shape(t.dataset, &projected)
+                    .map_err(|e| invalid(e.to_string()))?;
                 Some(projected)
             };
             changes.push(Change {
@@ -276,16 +278,6 @@ impl PeerLink {
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
         Ok(up_to)
-    }
-}
-
-/// A replicated record is checked for shape, not for completeness: an agreement
-/// may withhold fields the origin's validation requires.
-fn check_decodes(dataset: Dataset, payload: &[u8]) -> Result<(), String> {
-    match dataset {
-        Dataset::ChildcarePlaces => v1::ChildcarePlace::decode(payload)
-            .map(|_| ())
-            .map_err(|e| format!("not a valid {}: {e}", borough_proto::message_name(dataset))),
     }
 }
 

@@ -8,10 +8,10 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use borough_model::{ChildcarePlace, Dataset, GssCode};
-use borough_node::demo::{sample_places, EXAMPLE_AGREEMENTS};
+use borough_model::{Dataset, GssCode};
+use borough_node::demo::{sample_providers, EXAMPLE_AGREEMENTS};
 use borough_node::federation::LocalFederation;
-use borough_proto::{v1, Payload};
+use borough_proto::{input_any, v1};
 use tonic::transport::Channel;
 
 pub const LAMBETH: &str = "E09000022";
@@ -99,19 +99,21 @@ impl Federation {
         .expect("connect as user")
     }
 
-    /// Upserts `places` (id, record) at `borough` through the Ingest RPC.
+    /// Upserts providers (local reference, identifiable input) at `borough`
+    /// through the Ingest RPC.
     pub async fn ingest(
         &self,
         borough: &str,
-        places: Vec<(String, ChildcarePlace)>,
+        providers: Vec<(String, v1::ProviderInput)>,
     ) -> v1::IngestAck {
-        let ops = places
+        let ops = providers
             .into_iter()
-            .map(|(id, p)| v1::IngestOp {
-                id,
-                op: Some(v1::ingest_op::Op::Upsert(
-                    Payload::ChildcarePlace(p).to_any(),
-                )),
+            .map(|(local_ref, p)| v1::IngestOp {
+                local_ref,
+                op: Some(v1::ingest_op::Op::Upsert(input_any(
+                    Dataset::ChildcarePlaces,
+                    &p,
+                ))),
             })
             .collect();
         self.ingest_ops(borough, ops)
@@ -136,12 +138,12 @@ impl Federation {
             .map(|r| r.into_inner())
     }
 
-    /// Deletes records at `borough` through the Ingest RPC.
-    pub async fn delete(&self, borough: &str, ids: &[&str]) -> v1::IngestAck {
-        let ops = ids
+    /// Deletes records at `borough`, by local reference, through the Ingest RPC.
+    pub async fn delete(&self, borough: &str, local_refs: &[&str]) -> v1::IngestAck {
+        let ops = local_refs
             .iter()
-            .map(|id| v1::IngestOp {
-                id: id.to_string(),
+            .map(|r| v1::IngestOp {
+                local_ref: r.to_string(),
                 op: Some(v1::ingest_op::Op::Delete(v1::Delete {})),
             })
             .collect();
@@ -158,10 +160,18 @@ impl Federation {
             .expect("status")
     }
 
-    /// The stored payload of `origin`'s record `id` as held at `at`, decoded.
-    pub fn held(&self, at: &str, origin: &str, id: &str) -> Option<v1::ChildcarePlace> {
+    /// The record id `origin` chose for its local reference, if it has one.
+    pub fn record_id(&self, origin: &str, local_ref: &str) -> Option<borough_model::RecordId> {
+        let local_ref = borough_store::LocalRef::parse(local_ref).expect("local ref");
+        self.store(origin)
+            .resolve_local_ref(Dataset::ChildcarePlaces, &local_ref)
+            .expect("store read")
+    }
+
+    /// The stored payload of `origin`'s record for `local_ref` as held at `at`.
+    pub fn held(&self, at: &str, origin: &str, local_ref: &str) -> Option<v1::ChildcarePlace> {
         use prost::Message;
-        let id = borough_model::RecordId::parse(id).expect("id");
+        let id = self.record_id(origin, local_ref)?;
         self.store(at)
             .get(Dataset::ChildcarePlaces, gss(origin), &id)
             .expect("store read")
@@ -187,9 +197,9 @@ impl Federation {
 /// Config appended to every test node: quick retries so a restarted peer is found fast.
 pub const FAST_RETRY: &str = "\n[limits]\nbackoff_min_ms = 20\nbackoff_max_ms = 300\n";
 
-/// `n` sample providers of `borough`.
-pub fn places(borough: &str, n: usize) -> Vec<(String, ChildcarePlace)> {
-    sample_places(gss(borough), n)
+/// `n` sample providers of `borough`: (local reference, identifiable input).
+pub fn places(borough: &str, n: usize) -> Vec<(String, v1::ProviderInput)> {
+    sample_providers(gss(borough), n)
 }
 pub mod handshake;
 

@@ -32,6 +32,7 @@ pub const EXIT: Duration = Duration::from_secs(20);
 pub struct ProcessFederation {
     dir: Arc<tempfile::TempDir>,
     configs: BTreeMap<GssCode, PathBuf>,
+    log_filter: String,
 }
 
 impl ProcessFederation {
@@ -53,7 +54,19 @@ impl ProcessFederation {
         ProcessFederation {
             dir: Arc::new(dir),
             configs,
+            log_filter: "info".into(),
         }
+    }
+
+    /// Runs every node with this `RUST_LOG` filter (`trace` for the canary test).
+    pub fn with_log_filter(mut self, filter: &str) -> ProcessFederation {
+        self.log_filter = filter.to_string();
+        self
+    }
+
+    /// The log file of `borough`'s node.
+    pub fn log_path(&self, borough: &str) -> PathBuf {
+        self.root().join(format!("{borough}.log"))
     }
 
     /// The federation's root folder.
@@ -77,10 +90,11 @@ impl ProcessFederation {
             borough: code,
             config,
             config_path,
-            log: self.root().join(format!("{borough}.log")),
+            log: self.log_path(borough),
             certs: self.root().join("certs").join(borough),
             child: None,
             dir: self.dir.clone(),
+            log_filter: self.log_filter.clone(),
         };
         node.spawn();
         node
@@ -98,6 +112,8 @@ pub struct NodeProcess {
     child: Option<Child>,
     /// Keeps the data directory alive for as long as the process may use it.
     dir: Arc<tempfile::TempDir>,
+    /// The process's `RUST_LOG`.
+    log_filter: String,
 }
 
 impl NodeProcess {
@@ -123,7 +139,7 @@ impl NodeProcess {
             .arg("node")
             .arg("--config")
             .arg(&self.config_path)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", &self.log_filter)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log handle"))

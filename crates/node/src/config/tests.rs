@@ -5,6 +5,7 @@ borough = "E09000022"
 listen = "127.0.0.1:7401"
 data_dir = "data/lambeth"
 agreements = "agreements"
+linkage_key = "certs/linkage.key"
 
 [tls]
 ca = "certs/E09000022/ca.pem"

@@ -164,7 +164,13 @@ fn init_writes_a_ca_a_node_and_four_users_per_borough() {
             }
         }
     }
-    assert_eq!(report.written.len(), 2 * 6 * 2);
+    let linkage = out.path().join(LINKAGE_KEY_FILE);
+    assert!(
+        report.written.contains(&linkage),
+        "the linkage key is reported"
+    );
+    // Two files per stem per borough, and one partnership linkage key.
+    assert_eq!(report.written.len(), 2 * 6 * 2 + 1);
 }
 
 #[test]
@@ -187,7 +193,8 @@ fn init_writes_every_key_with_mode_0600() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "key"))
         .collect();
-    assert_eq!(keys.len(), 6);
+    // Six per borough, and the partnership linkage key.
+    assert_eq!(keys.len(), 7);
     for key in keys {
         assert_eq!(mode_of(key), 0o600, "{}", key.display());
     }
