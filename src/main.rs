@@ -51,6 +51,32 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         records: usize,
     },
+    /// Import a CSV or JSONL file into the running node (Ingest RPC, system user).
+    ///
+    /// Without --skip-invalid, nothing is sent unless every row passes its checks; a
+    /// batch is applied whole, and importing the same file again changes nothing.
+    Import {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The dataset, e.g. childcare-places.
+        #[arg(long)]
+        dataset: String,
+        /// The file: `.csv` with a header line, or `.jsonl`/`.ndjson`.
+        file: PathBuf,
+        /// Check every row, send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave bad rows out (listed in the reject report) and import the rest.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// The reject report (line, field, problem); default `<FILE>.rejects.csv`.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Records per batch (a provider with its offers is one record).
+        #[arg(long, default_value_t = borough_import::DEFAULT_BATCH)]
+        batch: usize,
+    },
     /// Erase one record by the borough system's own reference; peers drop it too.
     Erase {
         /// The node's configuration file.
@@ -161,6 +187,28 @@ async fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             borough_node::demo::run(options, &mut std::io::stdout(), termination()).await?;
+        }
+        Command::Import {
+            config,
+            dataset,
+            file,
+            dry_run,
+            skip_invalid,
+            rejects,
+            batch,
+        } => {
+            init_logging(cli.log_format, "warn");
+            let config = borough_node::NodeConfig::load(&config)?;
+            let dataset: borough_model::Dataset =
+                dataset.parse().with_context(|| "--dataset".to_string())?;
+            let options = borough_import::ImportOptions {
+                dry_run,
+                skip_invalid,
+                rejects,
+                batch,
+            };
+            let summary = borough_import::import(&config, dataset, &file, &options).await?;
+            println!("{summary}");
         }
         Command::Erase {
             config,

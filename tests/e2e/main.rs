@@ -8,6 +8,7 @@ mod canary;
 mod cli;
 mod crash;
 mod datasets;
+mod import;
 mod ingest;
 mod replication;
 mod tidy;

@@ -53,7 +53,7 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
             &[
                 "borough-model",
                 "borough-proto",
-                "borough-security",
+                "borough-store",
                 "borough-node",
             ],
         ),

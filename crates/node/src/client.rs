@@ -32,7 +32,7 @@ pub async fn connect_as(config: &NodeConfig, cert: &Path, key: &Path) -> Result<
         &SyncLimits::default(),
     )
     .await
-    .map_err(|e| Error::Serve(e.to_string()))
+    .map_err(|e| Error::Unreachable(format!("{e} (is the node running?)")))
 }
 
 /// Erases the record a borough system knows as `local_ref`, as the node's `system`

@@ -1,0 +1,240 @@
+//! The plain-text report of a `sync` run: machine, command, ceilings, initial sync
+//! and live lag with their ratios and targets, ready to paste into
+//! `docs/BENCHMARKS.md`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::{SyncReport, LAG_P99_TARGET_MS, SYNC_RATIO_TARGET};
+
+/// `1234567.8` → `"1,234,568"`.
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A duration in milliseconds with one decimal.
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// A duration in seconds with two decimals.
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "MET"
+    } else {
+        "NOT MET"
+    }
+}
+
+/// Renders the report.
+pub fn render(r: &SyncReport) -> String {
+    let mut o = String::new();
+    let m = &r.machine;
+    let c = &r.config;
+    let _ = writeln!(o, "borough-bench sync");
+    let _ = writeln!(o, "command:  {}", c.command);
+    let _ = writeln!(
+        o,
+        "settings: records {}, lag {} s at {} changes/s",
+        thousands(c.records as f64),
+        c.lag_seconds,
+        thousands(f64::from(c.rate))
+    );
+    let _ = writeln!(o, "started:  {}", r.started_at);
+    let _ = writeln!(
+        o,
+        "machine:  {} CPUs (nproc), {}, {:.1} GiB memory, Linux {}, temp dir {}",
+        m.cpus,
+        m.cpu_model,
+        m.memory_bytes as f64 / (1u64 << 30) as f64,
+        m.kernel,
+        m.temp_dir.display()
+    );
+    let _ = writeln!(o, "build:    {}, source {}", m.profile, r.source);
+    let _ = writeln!(
+        o,
+        "records:  Lambeth provider inputs cycling {} templates, distinct local references; derived record (payload) mean {:.1} B as derived here, {:.1} B as stored at Lambeth; mean on-wire change {:.1} B",
+        r.templates, r.mean_payload_bytes, r.sync.mean_payload_bytes, r.wire_record_bytes
+    );
+
+    let tls = &r.tls;
+    let sled = &r.sled;
+    let binding = r.binding();
+    let _ = writeln!(o, "\n1. Ceilings (same process, measured first)");
+    let _ = writeln!(
+        o,
+        "   rustls loopback  {:.0} MiB in {} KiB writes, TLS 1.3 mutual auth, node certificates: {:.1} MB/s = {} records/s at {:.1} B/change (handshake {})",
+        tls.bytes as f64 / 1_048_576.0,
+        tls.write_bytes / 1024,
+        tls.mb_per_s(),
+        thousands(tls.records_per_s(r.wire_record_bytes)),
+        r.wire_record_bytes,
+        ms(tls.handshake)
+    );
+    let _ = writeln!(
+        o,
+        "   sled batched     {} records of {:.0} B under 16 B keys, {} batches of {} + checkpoint, apply_batch then flush each: {} records/s (apply {}, flush {}, slowest flush {})",
+        thousands(sled.records as f64),
+        sled.mean_value_bytes,
+        thousands(sled.batches as f64),
+        thousands(sled.batch_size as f64),
+        thousands(sled.records_per_s()),
+        secs(sled.apply),
+        secs(sled.flush),
+        ms(sled.flush_max)
+    );
+    let _ = writeln!(
+        o,
+        "   binding ceiling  {}: {} records/s",
+        binding.name,
+        thousands(binding.records_per_s)
+    );
+
+    let s = &r.sync;
+    let _ = writeln!(
+        o,
+        "\n2. Initial sync (Southwark restarted, pulls Lambeth's records over mutual-TLS gRPC into sled)"
+    );
+    let _ = writeln!(
+        o,
+        "   aside: loading at Lambeth via Ingest.Stream, {} batches of up to 10,000: {} records in {} = {} records/s",
+        s.load.batches,
+        thousands(s.load.records as f64),
+        secs(s.load.elapsed),
+        thousands(s.load.records_per_s())
+    );
+    let _ = writeln!(
+        o,
+        "          vs store  Store::ingest_local alone (no RPC, no decoding or derivation), {} per call: {} records/s; the load reached {:.2} of it",
+        thousands(r.own_ingest.batch_size as f64),
+        thousands(r.own_ingest.records_per_s()),
+        s.load.records_per_s() / r.own_ingest.records_per_s()
+    );
+    let _ = writeln!(
+        o,
+        "   sync             {} records ({:.1} MB payload) in {} = {} records/s, {:.1} MB/s payload",
+        thousands(s.records as f64),
+        s.payload_bytes as f64 / 1e6,
+        secs(s.elapsed),
+        thousands(s.records_per_s()),
+        s.payload_mb_per_s()
+    );
+    let ratio = r.sync_ratio();
+    let _ = writeln!(
+        o,
+        "   ratio            {:.2} of the binding ceiling; target >= {:.2}: {}",
+        ratio,
+        SYNC_RATIO_TARGET,
+        verdict(ratio >= SYNC_RATIO_TARGET)
+    );
+    let _ = writeln!(
+        o,
+        "   where time goes  Store::apply_peer_batch alone (no network, no decoding), {} per call: {} records/s; the sync reached {:.2} of it",
+        thousands(r.peer_apply.batch_size as f64),
+        thousands(r.peer_apply.records_per_s()),
+        s.records_per_s() / r.peer_apply.records_per_s()
+    );
+    let _ = writeln!(
+        o,
+        "   detail           restart {}, first record after {}; checkpoint {} = Lambeth head {}; Southwark holds {}",
+        ms(s.restart),
+        ms(s.first_record),
+        s.checkpoint,
+        s.lambeth_head,
+        thousands(s.southwark_count as f64)
+    );
+    if s.progress.len() >= 2 {
+        let mut line = String::new();
+        let mut previous = (Duration::ZERO, 0u64);
+        for &(t, count) in &s.progress {
+            let rate = (count - previous.1) as f64 / (t - previous.0).as_secs_f64();
+            let _ = write!(line, " {}", thousands(rate));
+            previous = (t, count);
+        }
+        let _ = writeln!(o, "   records/s by second:{line}");
+    }
+
+    let l = &r.lag;
+    let _ = writeln!(
+        o,
+        "\n3. Live replication lag (both nodes running and caught up; updates at Lambeth via Ingest.Apply)"
+    );
+    let _ = writeln!(
+        o,
+        "   sent             {} changes in {} batches of {} every {} ({} /s asked, {:.1} /s achieved), each changing one field of an existing record",
+        thousands(l.changes as f64),
+        thousands(l.batches as f64),
+        l.batch_size,
+        ms(l.tick),
+        thousands(f64::from(l.rate)),
+        l.achieved_rate()
+    );
+    let p99_ms = l.lag.p99.as_secs_f64() * 1e3;
+    let _ = writeln!(
+        o,
+        "   lag              p50 {}, p99 {}, max {} over {} changes ({} batches missing); target p99 < {:.0} ms: {}",
+        ms(l.lag.p50),
+        ms(l.lag.p99),
+        ms(l.lag.max),
+        thousands(l.lag.count as f64),
+        l.missing,
+        LAG_P99_TARGET_MS,
+        verdict(l.missing == 0 && l.lag.count > 0 && p99_ms < LAG_P99_TARGET_MS)
+    );
+    let _ = writeln!(
+        o,
+        "   of which ack     send to Lambeth's durable acknowledgement: p50 {}, p99 {}, max {}",
+        ms(l.ack.p50),
+        ms(l.ack.p99),
+        ms(l.ack.max)
+    );
+    let _ = writeln!(
+        o,
+        "   error            Southwark's checkpoint was polled every {} on average (longest gap {}, {} polls): each lag may be late by up to one poll interval",
+        ms(l.poll_mean),
+        ms(l.poll_max),
+        thousands(l.polls as f64)
+    );
+    let _ = writeln!(
+        o,
+        "\n4. Machine load (shared machine: other processes compete for the same {} CPUs)",
+        m.cpus
+    );
+    for p in &r.phases {
+        let _ = writeln!(
+            o,
+            "   {:<18} {:>8}, this process used {:.2} CPUs on average; load average at start {}",
+            p.name,
+            secs(p.wall),
+            p.cpu.as_secs_f64() / p.wall.as_secs_f64().max(1e-9),
+            p.load_average
+                .map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"))
+        );
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1_234_567.8), "1,234,568");
+    }
+}

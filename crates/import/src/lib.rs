@@ -1,0 +1,476 @@
+//! Import: `borough import`, which streams a borough system's export (CSV, or
+//! JSONL with a provider's offers nested) into its own running node through the
+//! node's Ingest RPC (`Ingest/Stream`, as the node's `system` user), and waits
+//! until the node has acknowledged every batch as durable.
+//!
+//! Owns: reading import files row by row with line numbers (`source`), checking
+//! each record as the node will (`check`: `Input::from_any` and `Input::derive`, in
+//! the node's borough, under a throwaway key), grouping a provider's rows and
+//! packing batches (`batch`), the reject report (`report`) and the progress bar.
+//! Must not: hold the linkage key or derive anything that is kept — the node
+//! re-checks and derives every record itself; print, log or report any value read
+//! from a row (errors and the reject report name lines and columns only).
+//! Invariants: without `--skip-invalid`, a file with any bad row sends nothing; a
+//! batch is applied whole or not at all, and importing a file again changes
+//! nothing (the node maps each `local_ref` to its record, and an identical record
+//! is left unchanged). Memory does not grow with the file: one record is checked
+//! at a time, and one batch is in flight while the next is read; only a 16-byte
+//! fingerprint per record is kept, to catch a `local_ref` used twice.
+
+mod batch;
+mod check;
+mod error;
+#[cfg(test)]
+mod fixtures;
+mod progress;
+pub mod report;
+pub mod source;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use borough_model::{Dataset, GssCode};
+use borough_node::NodeConfig;
+use borough_proto::v1;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+
+use batch::{Batch, Batcher, Grouper};
+use check::{Checked, Checker};
+pub use error::{Error, RowProblem};
+use progress::Progress;
+use report::Report;
+use source::{Format, Source};
+
+/// Records per batch unless `--batch` says otherwise.
+pub const DEFAULT_BATCH: usize = 1_000;
+
+/// How many problems an [`Error::InvalidRows`] lists; the report has them all.
+pub const PROBLEMS_LISTED: usize = 20;
+
+/// Batches read ahead of the node's acknowledgements.
+const IN_FLIGHT: usize = 2;
+
+/// How an import runs (`borough import` flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Check the file only; send nothing.
+    pub dry_run: bool,
+    /// Leave out bad rows (listing them in the reject report) and import the rest,
+    /// in one pass. Without it, any bad row stops the import before anything is sent.
+    pub skip_invalid: bool,
+    /// Where the reject report goes (default `<FILE>.rejects.csv`).
+    pub rejects: Option<PathBuf>,
+    /// Records per Ingest batch (a provider, with all its offers, is one record).
+    pub batch: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            dry_run: false,
+            skip_invalid: false,
+            rejects: None,
+            batch: DEFAULT_BATCH,
+        }
+    }
+}
+
+/// What an import (or a check) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Nothing was sent: a dry run.
+    pub dry_run: bool,
+    /// Rows read (a provider's offers are rows of their own in CSV).
+    pub rows: u64,
+    /// Records that passed their checks (a provider with its offers is one).
+    pub records: u64,
+    /// Records sent and acknowledged by the node.
+    pub sent: u64,
+    /// Batches acknowledged.
+    pub batches: u64,
+    /// Records the node created or changed (each got a new version).
+    pub written: u64,
+    /// Records the node already held exactly so (nothing written).
+    pub unchanged: u64,
+    /// Records deleted.
+    pub deleted: u64,
+    /// Rows left out because they (or another row of their provider) failed.
+    pub rejected: u64,
+    /// Rows imported with a warning (a terminated postcode).
+    pub flagged: u64,
+    /// The dataset's change-log head after the last batch.
+    pub head_seq: u64,
+    /// The reject report, if one was written.
+    pub report: Option<PathBuf>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            self.rows as f64 / secs
+        } else {
+            0.0
+        };
+        let verb = if self.dry_run { "checked" } else { "imported" };
+        write!(
+            f,
+            "{verb} {} rows ({} records) in {secs:.1} s, {rate:.0} rows/s: ",
+            self.rows, self.records
+        )?;
+        if self.dry_run {
+            write!(f, "dry run, nothing sent")?;
+        } else {
+            write!(
+                f,
+                "sent {} records in {} batches: {} written, {} unchanged, {} deleted",
+                self.sent, self.batches, self.written, self.unchanged, self.deleted
+            )?;
+        }
+        write!(
+            f,
+            "; {} rows rejected, {} flagged (terminated postcode)",
+            self.rejected, self.flagged
+        )?;
+        if let Some(report) = &self.report {
+            write!(f, "; report: {}", report.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// What one pass over the file found.
+#[derive(Debug, Default)]
+struct PassOutcome {
+    rows: u64,
+    records: u64,
+    rejected: u64,
+    flagged: u64,
+    problems: u64,
+    listed: Vec<RowProblem>,
+    /// The line of a bad record met while sending (only when sending everything).
+    changed_at: Option<u64>,
+    /// The receiving side stopped taking batches.
+    stopped: bool,
+}
+
+/// Where a sending pass puts its batches.
+struct Sink<'a> {
+    batcher: Batcher,
+    /// Sends a batch; `false` when the receiving side has stopped.
+    send: &'a mut dyn FnMut(Batch) -> bool,
+    /// A bad record ends the pass (the file was checked whole before).
+    stop_on_bad: bool,
+}
+
+/// Reads the whole file once, checking every record; writes problems and warnings
+/// to `report`, and good records to `sink`.
+fn pass(
+    source: Source,
+    checker: &Checker,
+    mut progress: Progress,
+    mut report: Option<&mut Report>,
+    mut sink: Option<Sink<'_>>,
+) -> Result<PassOutcome, Error> {
+    let bytes = source.bytes_read();
+    let dataset = source.schema().dataset;
+    let format = source.format();
+    let mut groups = Grouper::new(source, dataset, format);
+    let mut out = PassOutcome::default();
+    while let Some(group) = groups.next_group()? {
+        out.rows += group.rows.len() as u64;
+        progress.rows(out.rows, bytes.load(Ordering::Relaxed));
+        match checker.check(&group) {
+            Checked::Good { op, flags } => {
+                out.records += 1;
+                out.flagged += flags.len() as u64;
+                if let Some(report) = report.as_deref_mut() {
+                    for flag in &flags {
+                        report.add(flag)?;
+                    }
+                }
+                if let Some(sink) = &mut sink {
+                    if let Some(batch) =
+                        sink.batcher.push(op, group.first_line(), group.last_line())
+                    {
+                        if !(sink.send)(batch) {
+                            out.stopped = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            Checked::Bad { problems, left_out } => {
+                if sink.as_ref().is_some_and(|s| s.stop_on_bad) {
+                    out.changed_at = Some(group.first_line());
+                    break;
+                }
+                out.rejected += group.rows.len() as u64;
+                out.problems += problems.len() as u64;
+                let room = PROBLEMS_LISTED.saturating_sub(out.listed.len());
+                out.listed.extend(problems.iter().take(room).cloned());
+                if let Some(report) = report.as_deref_mut() {
+                    for entry in problems.iter().chain(&left_out) {
+                        report.add(entry)?;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(sink) = &mut sink {
+        if !out.stopped && out.changed_at.is_none() {
+            if let Some(batch) = sink.batcher.finish() {
+                out.stopped = !(sink.send)(batch);
+            }
+        }
+    }
+    progress.finish();
+    Ok(out)
+}
+
+/// Checks every row of `file` as `borough`'s node would, sending nothing, and
+/// writes the reject report (problems, and warnings for terminated postcodes).
+/// Fails with [`Error::InvalidRows`] if any row is bad, unless
+/// `options.skip_invalid`, in which case bad rows are counted as rejected.
+pub fn validate(
+    borough: GssCode,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+) -> Result<ImportSummary, Error> {
+    let started = Instant::now();
+    let source = Source::open(file, dataset)?;
+    let checker = Checker::new(dataset, source.format(), borough);
+    let progress = Progress::start("checking", source.size());
+    let path = options
+        .rejects
+        .clone()
+        .unwrap_or_else(|| report::default_path(file));
+    let asked = options.skip_invalid || options.rejects.is_some();
+    let mut report = Report::create(path, file, asked)?;
+    let out = pass(source, &checker, progress, Some(&mut report), None)?;
+    let report = report.finish()?;
+    if out.rejected > 0 && !options.skip_invalid {
+        return Err(Error::InvalidRows {
+            file: file.to_path_buf(),
+            rows: out.rejected,
+            problems: out.problems,
+            listed: out.listed,
+            report,
+        });
+    }
+    Ok(ImportSummary {
+        dry_run: true,
+        rows: out.rows,
+        records: out.records,
+        rejected: out.rejected,
+        flagged: out.flagged,
+        report,
+        elapsed: started.elapsed(),
+        ..ImportSummary::default()
+    })
+}
+
+/// Imports `file` into the running node `config` describes, through its Ingest
+/// RPC as its `system` user. Without `options.skip_invalid`, every row is checked
+/// first and nothing is sent if any is bad; then the file is read again and sent
+/// in batches. With it, one pass sends the good records and reports the bad rows.
+/// Returns once the node has acknowledged every batch (each durable on its disk).
+/// With `options.dry_run`, only [`validate`]s.
+pub async fn import(
+    config: &NodeConfig,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+) -> Result<ImportSummary, Error> {
+    let started = Instant::now();
+    let limit = config.limits.max_ingest_batch;
+    if options.batch == 0 || options.batch > limit {
+        return Err(Error::BatchSize {
+            requested: options.batch,
+            limit,
+        });
+    }
+    let format = Format::of(file)?;
+    let borough = config.borough;
+    if options.dry_run {
+        let (path, options) = (file.to_path_buf(), options.clone());
+        return blocking(file, move || validate(borough, dataset, &path, &options)).await;
+    }
+    // Reach the node before reading: a node that is down is found at once.
+    let channel = borough_node::client::connect_as(
+        config,
+        &config.tools.system_cert,
+        &config.tools.system_key,
+    )
+    .await
+    .map_err(|source| Error::Connect {
+        config: config.source.clone(),
+        source,
+    })?;
+    let checked = if options.skip_invalid {
+        None
+    } else {
+        let (path, options) = (file.to_path_buf(), options.clone());
+        Some(blocking(file, move || validate(borough, dataset, &path, &options)).await?)
+    };
+
+    let (tx, rx) = mpsc::channel::<v1::IngestBatch>(IN_FLIGHT);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let spans: Arc<Mutex<VecDeque<(u64, u64)>>> = Arc::default();
+    let producer = {
+        let spans = spans.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let (file, options) = (file.to_path_buf(), options.clone());
+        let max_bytes = config.limits.sync.max_message_bytes / 2;
+        tokio::task::spawn_blocking(move || -> Result<(PassOutcome, Option<PathBuf>), Error> {
+            let source = Source::open(&file, dataset)?;
+            let checker = Checker::new(dataset, format, borough);
+            let progress = Progress::start("importing", source.size());
+            let mut report = match options.skip_invalid {
+                true => Some(Report::create(
+                    options
+                        .rejects
+                        .clone()
+                        .unwrap_or_else(|| report::default_path(&file)),
+                    &file,
+                    true,
+                )?),
+                false => None,
+            };
+            let mut send = |batch: Batch| -> bool {
+                if let Ok(mut spans) = spans.lock() {
+                    spans.push_back((batch.first_line, batch.last_line));
+                }
+                let mut stop = stop_rx.clone();
+                runtime.block_on(async {
+                    tokio::select! {
+                        sent = tx.send(batch.message) => sent.is_ok(),
+                        _ = stop.wait_for(|stopped| *stopped) => false,
+                    }
+                })
+            };
+            let sink = Sink {
+                batcher: Batcher::new(dataset, options.batch, max_bytes),
+                send: &mut send,
+                stop_on_bad: !options.skip_invalid,
+            };
+            let out = pass(source, &checker, progress, report.as_mut(), Some(sink))?;
+            let report = report.map(Report::finish).transpose()?.flatten();
+            Ok((out, report))
+        })
+    };
+
+    let mut summary = ImportSummary::default();
+    let refused = |status: tonic::Status, applied: u64| {
+        let (first_line, last_line) = spans
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop_front())
+            .unwrap_or((0, 0));
+        Error::Refused {
+            file: file.to_path_buf(),
+            first_line,
+            last_line,
+            applied,
+            message: status.message().to_string(),
+        }
+    };
+    let mut client = v1::ingest_client::IngestClient::new(channel);
+    let failure = match client.stream(ReceiverStream::new(rx)).await {
+        Err(status) => Some(refused(status, 0)),
+        Ok(response) => {
+            let mut acks = response.into_inner();
+            loop {
+                match acks.message().await {
+                    Ok(Some(ack)) => {
+                        if let Ok(mut spans) = spans.lock() {
+                            spans.pop_front();
+                        }
+                        summary.batches += 1;
+                        summary.written += ack.written;
+                        summary.unchanged += ack.unchanged;
+                        summary.deleted += ack.deleted;
+                        summary.head_seq = ack.head_seq;
+                    }
+                    Ok(None) => break None,
+                    Err(status) => break Some(refused(status, summary.batches)),
+                }
+            }
+        }
+    };
+    // Whatever happened, the reader must not wait for a node that has stopped.
+    let _ = stop_tx.send(true);
+    let produced = joined(file, producer.await);
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    let (out, report) = produced?;
+    if let Some(line) = out.changed_at {
+        return Err(Error::ChangedDuringImport {
+            file: file.to_path_buf(),
+            line,
+            applied: summary.batches,
+        });
+    }
+    let unacknowledged = spans.lock().map(|s| s.len() as u64).unwrap_or(0);
+    if out.stopped || unacknowledged > 0 {
+        return Err(Error::Unacknowledged {
+            file: file.to_path_buf(),
+            applied: summary.batches,
+            sent: summary.batches + unacknowledged,
+        });
+    }
+    let checked = checked.unwrap_or_default();
+    Ok(ImportSummary {
+        dry_run: false,
+        rows: out.rows,
+        records: out.records,
+        sent: summary.written + summary.unchanged + summary.deleted,
+        rejected: out.rejected,
+        flagged: if options.skip_invalid {
+            out.flagged
+        } else {
+            checked.flagged
+        },
+        report: report.or(checked.report),
+        elapsed: started.elapsed(),
+        ..summary
+    })
+}
+
+/// Runs blocking work on `file` off the async threads.
+async fn blocking<T: Send + 'static>(
+    file: &Path,
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    joined(file, tokio::task::spawn_blocking(work).await)
+}
+
+/// The result of a finished blocking task: a panic carries on as a panic.
+fn joined<T>(
+    file: &Path,
+    result: Result<Result<T, Error>, tokio::task::JoinError>,
+) -> Result<T, Error> {
+    match result {
+        Ok(result) => result,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(Error::Io {
+                file: file.to_path_buf(),
+                line: None,
+                problem: "reading the file was cancelled".into(),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
