@@ -141,10 +141,7 @@ impl Store {
     /// no schema version, or another owning borough is refused.
     pub fn open(dir: &Path, own: GssCode) -> Result<Store, Error> {
         let path = dir.to_path_buf();
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|source| open_error(&path, source))?;
+        let db = open_db(dir, &path)?;
         check_meta(&db, &path, own)?;
 
         let state = db
@@ -635,6 +632,30 @@ fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// How long `Store::open` keeps trying a directory that looks locked.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the sled database. sled releases its directory lock only when its
+/// background flusher thread exits, a moment after the last handle is dropped, so a
+/// directory closed just before (a node restarted in the same process) can briefly
+/// look locked: retry for up to `LOCK_WAIT` before calling it held.
+fn open_db(dir: &Path, path: &Path) -> Result<sled::Db, Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let mut wait = std::time::Duration::from_millis(5);
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Ok(db) => return Ok(db),
+            Err(source) => match open_error(path, source) {
+                Error::Locked { .. } if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(std::time::Duration::from_millis(200));
+                }
+                e => return Err(e),
+            },
+        }
+    }
 }
 
 /// sled reports a held directory lock only as an io error with this text.

@@ -52,8 +52,24 @@ fn log(store: &Store) -> Vec<(u64, String, u64, bool)> {
         .collect()
 }
 
+/// Opens the directory with sled directly, waiting out the lock a just-dropped
+/// `Store` holds until sled's flusher thread exits.
+fn raw_db(dir: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("could not acquire lock"), "{e}");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 fn raw_meta_schema_version(dir: &Path) -> Option<Vec<u8>> {
-    let db = sled::open(dir).unwrap();
+    let db = raw_db(dir);
     let meta = db.open_tree(META_TREE).unwrap();
     meta.get(SCHEMA_VERSION_KEY).unwrap().map(|v| v.to_vec())
 }
@@ -88,7 +104,7 @@ fn other_schema_version_is_refused_naming_path_and_versions() {
     let dir = TempDir::new().unwrap();
     drop(open(dir.path()));
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_db(dir.path());
         let meta = db.open_tree(META_TREE).unwrap();
         meta.insert(SCHEMA_VERSION_KEY, &99u32.to_be_bytes()[..])
             .unwrap();
@@ -116,7 +132,7 @@ fn other_schema_version_is_refused_naming_path_and_versions() {
 fn directory_with_data_but_no_schema_version_is_refused() {
     let dir = TempDir::new().unwrap();
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_db(dir.path());
         db.open_tree(STATE_TREE)
             .unwrap()
             .insert(b"x", b"y")
