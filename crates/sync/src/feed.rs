@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use borough_model::{Dataset, GssCode, PeerIdentity, Seq};
 use borough_proto::v1;
-use borough_security::agreements::{AgreementBook, AgreementState};
+use borough_security::agreements::AgreementBook;
 use borough_store::{AuditAction, AuditEntry, AuditOutcome, Store};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -172,30 +172,13 @@ impl v1::replication_server::Replication for ChangeFeed {
             ));
         };
         let today = time::OffsetDateTime::now_utc().date();
-        match agreement.state(today) {
-            AgreementState::Active => {}
-            AgreementState::Expired { until } => {
-                return Err(self.refuse(
-                    &caller,
-                    Some(dataset),
-                    Some(AgreementStatus::Expired),
-                    Status::failed_precondition(format!(
-                        "agreement {} expired on {until}; sharing has stopped",
-                        agreement.id
-                    )),
-                ))
-            }
-            AgreementState::NotYetValid { from } => {
-                return Err(self.refuse(
-                    &caller,
-                    Some(dataset),
-                    Some(AgreementStatus::NotYetValid),
-                    Status::failed_precondition(format!(
-                        "agreement {} is not in force until {from}",
-                        agreement.id
-                    )),
-                ))
-            }
+        if let Some((status, message)) = AgreementStatus::refusal(agreement, today) {
+            return Err(self.refuse(
+                &caller,
+                Some(dataset),
+                Some(status),
+                Status::failed_precondition(message),
+            ));
         }
         let ours = agreement.hash().to_string();
         if req.agreement_id != agreement.id || req.agreement_hash != ours {

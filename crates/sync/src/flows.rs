@@ -68,6 +68,31 @@ impl AgreementStatus {
     }
 }
 
+impl AgreementStatus {
+    /// Why `agreement` does not allow sharing on `today`, as the status shown on
+    /// both sides of a flow and the message given; `None` while it is in force.
+    pub fn refusal(
+        agreement: &borough_security::agreements::Agreement,
+        today: time::Date,
+    ) -> Option<(AgreementStatus, String)> {
+        use borough_security::agreements::AgreementState;
+        match agreement.state(today) {
+            AgreementState::Active => None,
+            AgreementState::Expired { until } => Some((
+                AgreementStatus::Expired,
+                format!(
+                    "agreement {} expired on {until}; sharing has stopped",
+                    agreement.id
+                ),
+            )),
+            AgreementState::NotYetValid { from } => Some((
+                AgreementStatus::NotYetValid,
+                format!("agreement {} is not in force until {from}", agreement.id),
+            )),
+        }
+    }
+}
+
 /// One flow's state.
 #[derive(Debug, Clone)]
 pub struct FlowStatus {

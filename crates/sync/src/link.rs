@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use borough_model::{Dataset, GssCode, RecordId, Seq, Version};
 use borough_proto::v1;
-use borough_security::agreements::{Agreement, AgreementState};
+use borough_security::agreements::Agreement;
 use borough_security::certs::node_server_name;
 use borough_store::{Change, Store};
 use tokio_util::sync::CancellationToken;
@@ -95,20 +95,7 @@ impl PeerLink {
         let mut backoff = Backoff::new(self.limits.backoff_min, self.limits.backoff_max);
         while !self.shutdown.is_cancelled() {
             let today = time::OffsetDateTime::now_utc().date();
-            let refusal = match t.agreement.state(today) {
-                AgreementState::Active => None,
-                AgreementState::Expired { until } => Some((
-                    AgreementStatus::Expired,
-                    format!(
-                        "agreement {} expired on {until}; sharing has stopped",
-                        t.agreement.id
-                    ),
-                )),
-                AgreementState::NotYetValid { from } => Some((
-                    AgreementStatus::NotYetValid,
-                    format!("agreement {} is not in force until {from}", t.agreement.id),
-                )),
-            };
+            let refusal = AgreementStatus::refusal(&t.agreement, today);
             if let Some((agreement, message)) = refusal {
                 warn!(%message, "not pulling");
                 self.update(|f| {
