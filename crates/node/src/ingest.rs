@@ -70,9 +70,14 @@ impl IngestService {
         caller: &PeerIdentity,
         batch: v1::IngestBatch,
     ) -> Result<v1::IngestAck, Status> {
+        let checked = self.check(batch).await?;
+        self.store_checked(caller, checked).await
+    }
+
+    /// Decodes, checks and derives a batch. A large batch takes tens of
+    /// milliseconds: it runs off the async workers, which also serve replication.
+    async fn check(&self, batch: v1::IngestBatch) -> Result<CheckedBatch, Status> {
         let batch_ref = batch.batch_ref.clone();
-        // Decoding and deriving a large batch takes tens of milliseconds: keep it
-        // off the async workers, which also serve replication.
         let (me, key, max_batch) = (self.store.own_borough(), self.key.clone(), self.max_batch);
         let (dataset, ops) = tokio::task::spawn_blocking(move || {
             let ctx = DeriveContext {
@@ -84,6 +89,24 @@ impl IngestService {
         })
         .await
         .map_err(|e| Status::internal(format!("ingest check failed: {e}")))??;
+        Ok(CheckedBatch {
+            batch_ref,
+            dataset,
+            ops,
+        })
+    }
+
+    /// Writes a checked batch durably, with its audit entry, and acknowledges it.
+    async fn store_checked(
+        &self,
+        caller: &PeerIdentity,
+        checked: CheckedBatch,
+    ) -> Result<v1::IngestAck, Status> {
+        let CheckedBatch {
+            batch_ref,
+            dataset,
+            ops,
+        } = checked;
         let store = self.store.clone();
         let actor = caller.to_string();
         // The audit entry is written in the same flush as the batch, so an
@@ -129,6 +152,13 @@ impl IngestService {
             head_seq: outcome.head.0,
         })
     }
+}
+
+/// A batch whose every operation passed its checks, derived and ready to store.
+struct CheckedBatch {
+    batch_ref: String,
+    dataset: Dataset,
+    ops: Vec<LocalIngest>,
 }
 
 fn caller<T>(request: &Request<T>) -> Result<PeerIdentity, Status> {
@@ -290,23 +320,37 @@ impl v1::ingest_server::Ingest for IngestService {
     ) -> Result<Response<Self::StreamStream>, Status> {
         let caller = caller(&request)?;
         let mut inbound = request.into_inner();
-        // One acknowledgement in flight at a time is enough: the client waits for
-        // acks to know what is durable, and batches are applied in order.
+        // Two stages, so that checking and deriving the next batch overlaps
+        // storing this one: batches are still stored and acknowledged in order,
+        // and the first failure (check or store) is the stream's last answer.
+        let (checked_tx, mut checked_rx) = mpsc::channel::<Result<CheckedBatch, Status>>(1);
         let (tx, rx) = mpsc::channel(4);
-        let service = self.clone();
         let span = tracing::info_span!("ingest_stream", caller = %caller);
+        let checker = self.clone();
         tokio::spawn(
             async move {
                 loop {
-                    let batch = match inbound.message().await {
-                        Ok(Some(batch)) => batch,
+                    let checked = match inbound.message().await {
+                        Ok(Some(batch)) => checker.check(batch).await,
                         Ok(None) => break,
-                        Err(status) => {
-                            let _ = tx.send(Err(status)).await;
-                            break;
-                        }
+                        Err(status) => Err(status),
                     };
-                    let ack = service.apply_batch(&caller, batch).await;
+                    let failed = checked.is_err();
+                    if checked_tx.send(checked).await.is_err() || failed {
+                        break;
+                    }
+                }
+            }
+            .instrument(span.clone()),
+        );
+        let service = self.clone();
+        tokio::spawn(
+            async move {
+                while let Some(checked) = checked_rx.recv().await {
+                    let ack = match checked {
+                        Ok(checked) => service.store_checked(&caller, checked).await,
+                        Err(status) => Err(status),
+                    };
                     let failed = ack.is_err();
                     if tx.send(ack).await.is_err() || failed {
                         break;

@@ -9,7 +9,8 @@
 //!   seconds at which they were applied here (for retention); own records do not.
 //!   A value without the flag is exactly the version-1 layout, so older values
 //!   still decode and the schema version is unchanged.
-//! - `L | tag | seq` → own change log entry: flags, version, id length, id, payload
+//! - `L | tag | first seq` → own change log run: count, then each id's length and
+//!   id, for the consecutive seqs from `first seq` (one run per own batch)
 //! - `H | tag` → own log head (last seq assigned)
 //! - `C | tag | peer` → checkpoint: last seq of the peer's log applied here
 //! - `N | tag | origin` → number of live records of that origin, kept in step with
@@ -18,7 +19,7 @@
 //!   to. Local only: never in the log, a `Change` or anything served to peers.
 //!   The key holds a borough case reference, so errors never show it.
 
-use borough_model::{Dataset, GssCode, RecordId, Version};
+use borough_model::{Dataset, GssCode, RecordId};
 
 use crate::{Error, LocalRef};
 
@@ -53,8 +54,6 @@ pub(crate) const RECORD_PREFIX_LEN: usize = 2 + 9;
 const RECORD_HEADER_LEN: usize = 8 + 8 + 1;
 /// Length of the applied-at time in a peer record value.
 const APPLIED_AT_LEN: usize = 8;
-/// Length of a log value's fixed header: flags, version, id length.
-const LOG_HEADER_LEN: usize = 1 + 8 + 1;
 
 /// The 9 ASCII bytes of a GSS code (`E09000022`).
 pub(crate) fn gss_bytes(gss: GssCode) -> [u8; 9] {
@@ -103,7 +102,7 @@ pub(crate) fn record_id_from_key(key: &[u8]) -> Result<RecordId, Error> {
     Err(corrupt(STATE_TREE, key, problem))
 }
 
-/// `L | tag | seq`.
+/// `L | tag | seq`: the key of the log run starting at `seq`.
 pub(crate) fn log_key(dataset: Dataset, seq: u64) -> [u8; 10] {
     let mut key = [0u8; 10];
     key[0] = LOG;
@@ -256,73 +255,49 @@ pub(crate) fn decode_record<'a>(key: &[u8], value: &'a [u8]) -> Result<RecordVal
     })
 }
 
-/// One entry of the own change log as decoded from `L`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LogValue {
-    pub(crate) id: RecordId,
-    pub(crate) version: Version,
-    /// `None` for a deletion.
-    pub(crate) payload: Option<Vec<u8>>,
-}
-
-/// Encodes an `L` value.
-pub(crate) fn encode_log(id: &RecordId, version: u64, payload: Option<&[u8]>) -> Vec<u8> {
-    let id = id.as_str().as_bytes();
-    let body = payload.unwrap_or_default();
-    let mut out = Vec::with_capacity(LOG_HEADER_LEN + id.len() + body.len());
-    out.push(if payload.is_none() { TOMBSTONE } else { 0 });
-    out.extend_from_slice(&version.to_be_bytes());
-    // RecordId is at most MAX_RECORD_ID_LEN (64) bytes, so its length fits a byte.
-    out.push(id.len() as u8);
-    out.extend_from_slice(id);
-    out.extend_from_slice(body);
+/// Encodes an `L` value: the ids of one own batch's changes, which took the
+/// consecutive seqs from the key's seq on. A run holds no version, flag or
+/// payload: the record holds those, and a change whose record has moved on to a
+/// later seq is superseded and skipped when read. One log write per batch, not
+/// per change, is what lets an own batch cost little more than its records.
+pub(crate) fn encode_log_run<'a>(ids: impl ExactSizeIterator<Item = &'a RecordId>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + ids.len() * 25);
+    out.extend_from_slice(&(ids.len() as u32).to_be_bytes());
+    for id in ids {
+        let id = id.as_str().as_bytes();
+        // RecordId is at most MAX_RECORD_ID_LEN (64) bytes, so its length fits a byte.
+        out.push(id.len() as u8);
+        out.extend_from_slice(id);
+    }
     out
 }
 
-/// Decodes an `L` value.
-pub(crate) fn decode_log(key: &[u8], value: &[u8]) -> Result<LogValue, Error> {
-    if value.len() < LOG_HEADER_LEN {
-        return Err(corrupt(
-            STATE_TREE,
-            key,
-            format!(
-                "log value is {} bytes, shorter than its header",
-                value.len()
-            ),
-        ));
+/// Decodes an `L` value into its ids, in seq order.
+pub(crate) fn decode_log_run(key: &[u8], value: &[u8]) -> Result<Vec<RecordId>, Error> {
+    let bad = |problem: &str| corrupt(STATE_TREE, key, problem.to_string());
+    let (count, mut rest) = value
+        .split_first_chunk::<4>()
+        .ok_or_else(|| bad("log run shorter than its count"))?;
+    let count = u32::from_be_bytes(*count) as usize;
+    let mut ids = Vec::with_capacity(count.min(rest.len()));
+    for _ in 0..count {
+        let (&len, tail) = rest
+            .split_first()
+            .ok_or_else(|| bad("log run shorter than its count says"))?;
+        let (id, tail) = tail
+            .split_at_checked(usize::from(len))
+            .ok_or_else(|| bad("log run shorter than a record id"))?;
+        let id = std::str::from_utf8(id)
+            .ok()
+            .and_then(|text| RecordId::parse(text).ok())
+            .ok_or_else(|| bad("log run holds a malformed record id"))?;
+        ids.push(id);
+        rest = tail;
     }
-    let tombstone = decode_flags(key, value[0], TOMBSTONE)? & TOMBSTONE != 0;
-    let version = u64_at(&value[1..9]);
-    let id_len = usize::from(value[9]);
-    let Some(id_bytes) = value.get(LOG_HEADER_LEN..LOG_HEADER_LEN + id_len) else {
-        return Err(corrupt(
-            STATE_TREE,
-            key,
-            "log value shorter than its record id",
-        ));
-    };
-    let id = std::str::from_utf8(id_bytes)
-        .map_err(|_| "record id is not ASCII".to_string())
-        .and_then(|text| RecordId::parse(text).map_err(|e| format!("record id: {e}")))
-        .map_err(|problem| corrupt(STATE_TREE, key, problem))?;
-    let body = &value[LOG_HEADER_LEN + id_len..];
-    let payload = if tombstone {
-        if !body.is_empty() {
-            return Err(corrupt(
-                STATE_TREE,
-                key,
-                "tombstone log entry carries a payload",
-            ));
-        }
-        None
-    } else {
-        Some(body.to_vec())
-    };
-    Ok(LogValue {
-        id,
-        version: Version(version),
-        payload,
-    })
+    if !rest.is_empty() {
+        return Err(bad("log run carries bytes after its last record id"));
+    }
+    Ok(ids)
 }
 
 /// Returns the flags if only bits in `known` are set. Unknown flag bits mean a
@@ -418,17 +393,6 @@ mod tests {
     }
 
     #[test]
-    fn log_values_refuse_the_applied_at_flag() {
-        let id = RecordId::parse("a").unwrap();
-        let mut value = encode_log(&id, 1, Some(b"p"));
-        value[0] |= APPLIED_AT;
-        assert!(matches!(
-            decode_log(b"k", &value),
-            Err(Error::Corrupt { .. })
-        ));
-    }
-
-    #[test]
     fn corrupt_local_ref_value_does_not_show_the_reference() {
         let local_ref = LocalRef::parse("CASE-SECRET-42").unwrap();
         let key = local_ref_key(Dataset::ChildcarePlaces, &local_ref);
@@ -442,15 +406,30 @@ mod tests {
     }
 
     #[test]
-    fn log_values_round_trip_with_their_record_id() {
-        let id = RecordId::parse("place-00017").unwrap();
-        let upsert = decode_log(b"k", &encode_log(&id, 2, Some(b"p"))).unwrap();
-        assert_eq!(upsert.id, id);
-        assert_eq!(upsert.version, Version(2));
-        assert_eq!(upsert.payload.as_deref(), Some(&b"p"[..]));
+    fn log_runs_round_trip_their_record_ids_in_order() {
+        let ids = ["place-00017", "a", "b.c"].map(|t| RecordId::parse(t).unwrap());
+        let value = encode_log_run(ids.iter());
+        assert_eq!(decode_log_run(b"k", &value).unwrap(), ids.to_vec());
+        assert_eq!(
+            decode_log_run(b"k", &encode_log_run([].iter())).unwrap(),
+            vec![]
+        );
+    }
 
-        let delete = decode_log(b"k", &encode_log(&id, 3, None)).unwrap();
-        assert_eq!(delete.payload, None);
+    #[test]
+    fn damaged_log_runs_are_reported_corrupt() {
+        let ids = ["one", "two"].map(|t| RecordId::parse(t).unwrap());
+        let value = encode_log_run(ids.iter());
+        let mut trailing = value.clone();
+        trailing.push(b'x');
+        let mut bad_id = value.clone();
+        bad_id[5] = b'/';
+        for damaged in [&value[..3], &value[..value.len() - 1], &trailing, &bad_id] {
+            assert!(
+                matches!(decode_log_run(b"k", damaged), Err(Error::Corrupt { .. })),
+                "{damaged:?}"
+            );
+        }
     }
 
     #[test]
@@ -480,7 +459,7 @@ mod tests {
         let err = decode_record(b"k", &bad_flags).unwrap_err();
         assert!(err.to_string().contains("unknown flag bits"), "{err}");
         assert!(matches!(
-            decode_log(b"k", &[0; 3]),
+            decode_log_run(b"k", &[0; 3]),
             Err(Error::Corrupt { .. })
         ));
         assert!(matches!(

@@ -12,8 +12,10 @@
 //!   a single `Tree::apply_batch` and is flushed before the call returns.
 //! - A peer's records and the checkpoint saying they were applied are written in
 //!   the same batch: after a crash both are present or neither is.
-//! - Own seqs are assigned one per change with no gaps; the log keeps only the
-//!   newest change per record, so superseded (and erased) payloads do not remain.
+//! - Own seqs are assigned one per change with no gaps. The log holds one run of
+//!   record ids per own batch and no payloads; a change is read as its record now
+//!   stands, and skipped if the record has moved on to a later seq, so superseded
+//!   (and erased) payloads do not remain anywhere.
 //! - Readers and subscribers see only heads that have been flushed, so a seq seen
 //!   by a peer is never reassigned after a crash.
 //! - Local references (`X | dataset | local_ref` → own record id) map the borough
@@ -42,7 +44,7 @@ pub use local::{
 };
 pub use store::{Change, Ingest, IngestOutcome, Store, StoredRecord};
 
-/// The on-disk layout version this build reads and writes. Still 1: local
-/// references are a new key space and the applied-at time is an optional field
-/// behind a new flag bit, so every version-1 value decodes unchanged.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The on-disk layout version this build reads and writes. 2: own log entries no
+/// longer repeat the record's payload (version 1 did), so a version-1 directory is
+/// refused rather than misread.
+pub const SCHEMA_VERSION: u32 = 2;

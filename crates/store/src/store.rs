@@ -1,6 +1,6 @@
 //! The `Store`: opening a data directory, own ingest, peer batches and reads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::audit::{AuditEntry, AuditLog};
 use crate::codec::{
-    checkpoint_key, corrupt, count_key, decode_log, decode_record, decode_u64, encode_log,
+    checkpoint_key, corrupt, count_key, decode_log_run, decode_record, decode_u64, encode_log_run,
     encode_record, gss_bytes, head_key, log_key, parse_gss, record_id_from_key, record_key,
     record_prefix, seq_from_log_key, AUDIT_TREE, META_TREE, OWN_BOROUGH_KEY, SCHEMA_VERSION_KEY,
     STATE_TREE,
@@ -124,6 +124,9 @@ pub(crate) struct OwnExtras {
     pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Deletes the caller could not resolve to a record, counted as not found.
     pub(crate) not_found: u64,
+    /// Ids the caller has just checked are not on disk (newly assigned), so their
+    /// first change needs no read of a prior version.
+    pub(crate) fresh: HashSet<RecordId>,
 }
 
 /// What is known about a record before a change in the current batch: from this
@@ -188,7 +191,7 @@ impl Store {
     /// Applies a batch of this borough's own upserts and deletes atomically and
     /// durably (flushed before returning), assigning versions and seqs; subscribers
     /// are notified after the flush. The same id may appear more than once: changes
-    /// apply in order, each gets its own seq, and only the last stays in the log.
+    /// apply in order, each gets its own seq, and only the last is served.
     pub fn ingest(&self, dataset: Dataset, batch: &[Ingest]) -> Result<IngestOutcome, Error> {
         self.ingest_inner(dataset, batch, None)
     }
@@ -248,10 +251,14 @@ impl Store {
         };
         let mut writes = sled::Batch::default();
         let mut latest: HashMap<&RecordId, (Prior, Option<&[u8]>)> = HashMap::new();
+        // The ids given seqs first_seq.. in order, written as one log run.
+        let first_seq = head + 1;
+        let mut run: Vec<&RecordId> = Vec::new();
         for &(id, payload) in changes {
             let key = record_key(&prefix, id);
             let (prior, unchanged) = match latest.get(id) {
                 Some((prior, stored)) => (Some(*prior), prior.live && *stored == payload),
+                None if extras.fresh.contains(id) => (None, false),
                 None => inner.prior_on_disk(&key, payload)?,
             };
             let live_before = prior.is_some_and(|p| p.live);
@@ -273,15 +280,7 @@ impl Store {
             // holding the tombstone accept it as newer.
             let version = prior.map_or(0, |p| p.version) + 1;
             writes.insert(key, encode_record(version, head, payload, None));
-            writes.insert(
-                &log_key(dataset, head)[..],
-                encode_log(id, version, payload),
-            );
-            if let Some(prior) = prior {
-                // Keep only the newest change per record in the log, so an erased
-                // record's earlier payloads do not linger there.
-                writes.remove(&log_key(dataset, prior.seq)[..]);
-            }
+            run.push(id);
             match (live_before, payload.is_some()) {
                 (false, true) => count += 1,
                 (true, false) => count = count.saturating_sub(1),
@@ -298,6 +297,10 @@ impl Store {
         let changed = outcome.written + outcome.deleted > 0;
         let has_extras = !extras.writes.is_empty();
         if changed {
+            writes.insert(
+                &log_key(dataset, first_seq)[..],
+                encode_log_run(run.iter().copied()),
+            );
             writes.insert(&hkey[..], &head.to_be_bytes()[..]);
             if count != start_count {
                 writes.insert(&ckey[..], &count.to_be_bytes()[..]);
@@ -347,8 +350,9 @@ impl Store {
         Ok(*self.inner.head_sender(dataset).borrow())
     }
 
-    /// Own log entries with seq > `since`, ascending, at most `limit`. Entries
-    /// superseded by a later change to the same record are gone, so seqs have holes.
+    /// Own changes with seq > `since`, ascending, at most `limit`, each as the
+    /// record now stands. A change superseded by a later change to the same record
+    /// is left out (the later one comes in its place), so seqs have holes.
     pub fn changes_since(
         &self,
         dataset: Dataset,
@@ -363,21 +367,51 @@ impl Store {
         if first > head || limit == 0 {
             return Ok(Vec::new());
         }
+        // The run holding `first` starts at or before it: begin from the last run
+        // that starts there or earlier.
+        let start = inner
+            .state
+            .range(log_key(dataset, 0)..=log_key(dataset, first))
+            .next_back()
+            .transpose()
+            .map_err(inner.sled("reading the change log"))?
+            .map(|(key, _)| seq_from_log_key(&key))
+            .transpose()?
+            .unwrap_or(first);
+        let prefix = record_prefix(dataset, inner.own);
         let mut changes = Vec::with_capacity(limit.min(1024));
         for item in inner
             .state
-            .range(log_key(dataset, first)..=log_key(dataset, head))
-            .take(limit)
+            .range(log_key(dataset, start)..=log_key(dataset, head))
         {
             let (key, value) = item.map_err(inner.sled("reading the change log"))?;
-            let seq = seq_from_log_key(&key)?;
-            let entry = decode_log(&key, &value)?;
-            changes.push(Change {
-                seq: Seq(seq),
-                id: entry.id,
-                version: entry.version,
-                payload: entry.payload,
-            });
+            let run_start = seq_from_log_key(&key)?;
+            for (seq, id) in (run_start..).zip(decode_log_run(&key, &value)?) {
+                if seq < first {
+                    continue;
+                }
+                if seq > head || changes.len() == limit {
+                    return Ok(changes);
+                }
+                let rkey = record_key(&prefix, &id);
+                let stored = inner
+                    .state
+                    .get(&rkey)
+                    .map_err(inner.sled("reading a record"))?
+                    .ok_or_else(|| corrupt(STATE_TREE, &key, "log run names a missing record"))?;
+                let record = decode_record(&rkey, &stored)?;
+                // Superseded by a later own change, made before or during this
+                // read: that change has its own, later seq.
+                if record.seq != seq {
+                    continue;
+                }
+                changes.push(Change {
+                    seq: Seq(seq),
+                    id,
+                    version: Version(record.version),
+                    payload: (!record.tombstone).then(|| record.payload.to_vec()),
+                });
+            }
         }
         Ok(changes)
     }

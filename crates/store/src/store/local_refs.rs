@@ -1,7 +1,7 @@
 //! Own ingest by local reference, resolving references, and erasure. All writes
 //! go through [`Store::ingest_locked`], the one own-write path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use borough_model::{Dataset, RecordId, Seq};
 
@@ -53,7 +53,6 @@ impl Store {
         // can assign it meanwhile: from earlier in this batch, else from disk.
         let mut known: HashMap<&LocalRef, usize> = HashMap::new();
         let mut mappings: Vec<LocalMapping> = Vec::new();
-        let mut assigned_ids: HashSet<RecordId> = HashSet::new();
         let mut extras = OwnExtras::default();
         // Per batch item, the index of its mapping (None: a delete of an unknown ref).
         let mut resolved: Vec<Option<usize>> = Vec::with_capacity(batch.len());
@@ -70,7 +69,7 @@ impl Store {
                 Some(id) => (id, false),
                 None if is_upsert => {
                     let id = new_id();
-                    let taken = assigned_ids.contains(&id)
+                    let taken = extras.fresh.contains(&id)
                         || inner
                             .state
                             .contains_key(record_key(&prefix, &id))
@@ -78,7 +77,7 @@ impl Store {
                     if taken {
                         return Err(Error::RecordIdInUse { dataset, id });
                     }
-                    assigned_ids.insert(id.clone());
+                    extras.fresh.insert(id.clone());
                     extras.writes.push((
                         local_ref_key(dataset, local_ref),
                         Some(id.as_str().as_bytes().to_vec()),
@@ -117,8 +116,8 @@ impl Store {
     }
 
     /// Erases the record `local_ref` maps to: in one atomic batch, writes a tombstone
-    /// (new version and seq, a tombstone log entry; the superseded log entry and the
-    /// payload are removed) and removes the mapping, so nothing here links the record
+    /// (new version and seq; the payload is removed, and the earlier change is no
+    /// longer served) and removes the mapping, so nothing here links the record
     /// back to the case any more; appends the audit entry `audit` makes from the
     /// record id; flushes; then publishes the head so peers receive the tombstone.
     /// `Ok(None)` if the reference maps to nothing (unknown or already erased). If the
@@ -139,7 +138,7 @@ impl Store {
         let (prior, _) = inner.prior_on_disk(&key, None)?;
         let extras = OwnExtras {
             writes: vec![(local_ref_key(dataset, local_ref), None)],
-            not_found: 0,
+            ..OwnExtras::default()
         };
         let changes: Vec<OwnChange<'_>> = match prior {
             Some(p) if p.live => vec![(&id, None)],

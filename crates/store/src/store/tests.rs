@@ -119,13 +119,16 @@ fn other_schema_version_is_refused_naming_path_and_versions() {
             supported,
         } => {
             assert_eq!(path, dir.path());
-            assert_eq!((*found, *supported), (99, 1));
+            assert_eq!((*found, *supported), (99, crate::SCHEMA_VERSION));
         }
         other => panic!("expected UnknownSchemaVersion, got {other:?}"),
     }
     let text = err.to_string();
     assert!(text.contains(&dir.path().display().to_string()), "{text}");
-    assert!(text.contains("99") && text.contains("version 1"), "{text}");
+    assert!(
+        text.contains("99") && text.contains(&format!("version {}", crate::SCHEMA_VERSION)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -381,6 +384,42 @@ fn changes_since_skips_superseded_entries() {
         (rest[0].seq, rest[0].payload.as_deref()),
         (Seq(4), Some(&b"2"[..]))
     );
+}
+
+#[test]
+fn changes_since_starts_and_stops_inside_one_batch() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let batch: Vec<Ingest> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .map(|s| upsert(s, s.as_bytes()))
+        .collect();
+    store.ingest(D, &batch).unwrap();
+    let page = store.changes_since(D, Seq(1), 2).unwrap();
+    let got: Vec<(u64, &str, Option<&[u8]>)> = page
+        .iter()
+        .map(|c| (c.seq.0, c.id.as_str(), c.payload.as_deref()))
+        .collect();
+    assert_eq!(got, [(2, "b", Some(&b"b"[..])), (3, "c", Some(&b"c"[..]))]);
+}
+
+#[test]
+fn a_record_changed_twice_in_one_batch_is_served_once_as_it_ends() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    store
+        .ingest(
+            D,
+            &[upsert("a", b"1"), upsert("b", b"1"), upsert("a", b"2")],
+        )
+        .unwrap();
+    let got: Vec<(u64, String, u64)> = store
+        .changes_since(D, Seq(0), 10)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.seq.0, c.id.as_str().to_string(), c.version.0))
+        .collect();
+    assert_eq!(got, [(2, "b".to_string(), 1), (3, "a".to_string(), 2)]);
 }
 
 #[test]

@@ -289,7 +289,7 @@ fn erase_writes_a_tombstone_change_peers_can_pull() {
 }
 
 #[test]
-fn erase_removes_the_superseded_log_entry() {
+fn erase_leaves_only_the_tombstone_to_serve() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
     ingest(&store, &[upsert("CASE-1", b"one")]);
