@@ -47,8 +47,8 @@ enum Command {
         /// Leave the nodes running, with grpcurl commands to call them, until Ctrl-C.
         #[arg(long)]
         keep: bool,
-        /// Sample childcare providers ingested at each borough.
-        #[arg(long, default_value_t = 60)]
+        /// Rows of synthetic data per borough per dataset (as `borough gen --records`).
+        #[arg(long, default_value_t = borough_demo::DEFAULT_RECORDS)]
         records: usize,
     },
     /// Import a CSV or JSONL file into the running node (Ingest RPC, system user).
@@ -181,12 +181,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { keep, records } => {
             // The demo narrates what happens; node logs would drown it out.
             init_logging(cli.log_format, "error");
-            let options = borough_node::demo::DemoOptions {
+            let options = borough_demo::DemoOptions {
                 keep,
-                records_per_borough: records,
+                records,
                 ..Default::default()
             };
-            borough_node::demo::run(options, &mut std::io::stdout(), termination()).await?;
+            borough_demo::run(options, &mut std::io::stdout(), termination()).await?;
         }
         Command::Import {
             config,

@@ -2,8 +2,9 @@
 //! creates or changes anything and says which file, key and problem; `certs init`
 //! writes a usable layout and never overwrites one; a node stops cleanly on
 //! SIGTERM; `status` reports a running node and says when it cannot reach one;
-//! the demo shows convergence and refusals.
+//! the demo converges to what the agreements allow and shows both refusals.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -330,24 +331,103 @@ async fn status_of_a_stopped_node_fails_saying_it_cannot_reach_it() {
     );
 }
 
-/// The demo converges, prints a row per borough with the flow no agreement
-/// allows marked, and shows both refusals.
+/// The cells of one row of a table the demo prints (cells are two or more spaces
+/// apart; a cell may hold single spaces, as `not agreed` does).
+fn cells(line: &str) -> Vec<String> {
+    line.trim()
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The demo's table for `dataset`: holder → (origin column → cell).
+fn demo_table(stdout: &str, dataset: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut lines = stdout.lines().skip_while(|l| l.trim() != dataset).skip(1);
+    let header = cells(lines.next().unwrap_or_default());
+    assert_eq!(
+        header.first().map(String::as_str),
+        Some("held by"),
+        "no table for {dataset}:\n{stdout}"
+    );
+    lines
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let row = cells(l);
+            let holder = row[0].clone();
+            (
+                holder,
+                header[1..]
+                    .iter()
+                    .cloned()
+                    .zip(row[1..].iter().cloned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The demo imports `borough gen`'s data for all three datasets at each borough
+/// through the real Ingest RPC, and converges to exactly what the example
+/// agreements allow: each node holds its own records of every dataset, every
+/// record of an origin whose agreement covers that dataset in that direction, and
+/// nothing it is not agreed. Then it shows both refusals.
 #[tokio::test]
-async fn demo_shows_convergence_and_both_refusals() {
-    let out: Finished = run(["demo", "--records", "10"]).await;
+async fn demo_converges_to_what_the_agreements_allow_and_shows_both_refusals() {
+    let out: Finished = run(["demo", "--records", "20"]).await;
     out.assert_success();
     let stdout = &out.stdout;
-    for part in [
-        "converged",
-        "Lambeth",
-        "Southwark",
-        "Lewisham",
-        "not agreed",
-    ] {
+    for part in ["seed 7", "20 rows per borough per dataset", "converged"] {
         assert!(
             stdout.contains(part),
             "demo output lacks {part:?}:\n{stdout}"
         );
+    }
+    // (discloser, recipient, datasets) as config/agreements has them.
+    let (places, requests, employment) = (
+        "childcare-places",
+        "childcare-requests",
+        "employment-participation",
+    );
+    let agreed: &[(&str, &str, &[&str])] = &[
+        ("Lambeth", "Southwark", &[places, requests, employment]),
+        ("Southwark", "Lambeth", &[places, requests, employment]),
+        ("Lambeth", "Lewisham", &[places, requests]),
+        ("Lewisham", "Lambeth", &[places, requests]),
+        ("Lewisham", "Southwark", &[places, employment]),
+        ("Southwark", "Lewisham", &[employment]),
+    ];
+    let boroughs = ["Lambeth", "Southwark", "Lewisham"];
+    for dataset in [places, requests, employment] {
+        let table = demo_table(stdout, dataset);
+        assert_eq!(table.len(), 3, "{dataset}:\n{stdout}");
+        let own = |b: &str| -> u64 {
+            let cell = &table[b][&format!("from {b}")];
+            let n = cell
+                .strip_suffix(" (own)")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{b}'s own {dataset}: {cell:?}\n{stdout}"));
+            assert!(n > 0, "{b} took in no {dataset}:\n{stdout}");
+            n
+        };
+        for holder in boroughs {
+            for origin in boroughs.iter().filter(|o| **o != holder) {
+                let cell = &table[holder][&format!("from {origin}")];
+                let allowed = agreed
+                    .iter()
+                    .any(|(from, to, ds)| from == origin && *to == holder && ds.contains(&dataset));
+                let expected = if allowed {
+                    own(origin).to_string()
+                } else {
+                    "not agreed".to_string()
+                };
+                assert_eq!(
+                    cell, &expected,
+                    "{holder} holding {origin}'s {dataset}:\n{stdout}"
+                );
+            }
+        }
     }
     let refusals: Vec<&str> = stdout
         .lines()

@@ -45,6 +45,8 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-store",
                 "borough-sync",
                 "borough-node",
+                "borough-import",
+                "borough-synth",
             ],
         ),
         ("borough-synth", &["borough-model"]),
@@ -58,6 +60,18 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
             ],
         ),
         (
+            "borough-demo",
+            &[
+                "borough-model",
+                "borough-proto",
+                "borough-security",
+                "borough-sync",
+                "borough-node",
+                "borough-synth",
+                "borough-import",
+            ],
+        ),
+        (
             "borough",
             &[
                 "borough-model",
@@ -65,6 +79,7 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-security",
                 "borough-synth",
                 "borough-import",
+                "borough-demo",
             ],
         ),
     ];
@@ -73,9 +88,8 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         .collect()
 }
 
-/// Crates depend on each other only along the edges in docs/ARCHITECTURE.md.
-#[test]
-fn workspace_dependencies_point_one_way() {
+/// The workspace's packages, as `cargo metadata` describes them.
+fn workspace_packages() -> Vec<serde_json::Value> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args([
@@ -94,13 +108,19 @@ fn workspace_dependencies_point_one_way() {
         String::from_utf8_lossy(&out.stderr)
     );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
-    let packages = meta["packages"].as_array().expect("packages");
+    meta["packages"].as_array().expect("packages").clone()
+}
+
+/// Crates depend on each other only along the edges in docs/ARCHITECTURE.md.
+#[test]
+fn workspace_dependencies_point_one_way() {
+    let packages = workspace_packages();
     let members: BTreeSet<String> = packages
         .iter()
         .filter_map(|p| p["name"].as_str().map(String::from))
         .collect();
     let allowed = allowed_edges();
-    for p in packages {
+    for p in &packages {
         let name = p["name"].as_str().unwrap_or_default();
         let ok = allowed
             .get(name)
@@ -116,6 +136,24 @@ fn workspace_dependencies_point_one_way() {
             }
         }
     }
+}
+
+/// The demo is a leaf: only the binary depends on it, not even as a dev- or
+/// build-dependency, so nothing a node or tool needs can come to live there.
+#[test]
+fn only_the_binary_depends_on_the_demo() {
+    let dependents: Vec<String> = workspace_packages()
+        .iter()
+        .filter(|p| {
+            p["dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|d| d["name"] == "borough-demo")
+        })
+        .filter_map(|p| p["name"].as_str().map(String::from))
+        .collect();
+    assert_eq!(dependents, ["borough"]);
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -10,6 +10,7 @@
 //! results into the plain-text report `borough-bench sync` prints.
 
 pub mod cluster;
+pub mod import_load;
 pub mod initial_sync;
 pub mod live_lag;
 pub mod machine;
@@ -237,7 +238,7 @@ pub async fn run_sync(
 }
 
 /// `git describe --always --dirty` of the workspace this crate was built from.
-fn source() -> String {
+pub(crate) fn source() -> String {
     std::process::Command::new("git")
         .args([
             "-C",

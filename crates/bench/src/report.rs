@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::import_load::{ImportReport, ImportRun, IMPORT_RATIO_TARGET};
 use crate::{SyncReport, LAG_P99_TARGET_MS, SYNC_RATIO_TARGET};
 
 /// `1234567.8` → `"1,234,568"`.
@@ -85,7 +86,7 @@ pub fn render(r: &SyncReport) -> String {
     );
     let _ = writeln!(
         o,
-        "   sled batched     {} records of {:.0} B under 16 B keys, {} batches of {} + checkpoint, apply_batch then flush each: {} records/s (apply {}, flush {}, slowest flush {})",
+        "   sled batched     {} records of {:.0} B under 35 B keys rising like node-assigned ids, {} batches of {} + checkpoint, apply_batch then flush each: {} records/s (apply {}, flush {}, slowest flush {})",
         thousands(sled.records as f64),
         sled.mean_value_bytes,
         thousands(sled.batches as f64),
@@ -219,6 +220,112 @@ pub fn render(r: &SyncReport) -> String {
             p.name,
             secs(p.wall),
             p.cpu.as_secs_f64() / p.wall.as_secs_f64().max(1e-9),
+            p.load_average
+                .map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"))
+        );
+    }
+    o
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / 1_048_576.0)
+}
+
+fn import_line(o: &mut String, name: &str, run: &ImportRun) {
+    let _ = writeln!(
+        o,
+        "   {name:<16} {} rows ({} records, {}) in {} = {} rows/s ({} records/s); peak memory: import {}, node {}; node holds {}",
+        thousands(run.rows as f64),
+        thousands(run.records as f64),
+        mib(run.file_bytes),
+        secs(run.elapsed),
+        thousands(run.rows_per_s()),
+        thousands(run.records_per_s()),
+        mib(run.import_peak_bytes),
+        mib(run.node_peak_bytes),
+        thousands(run.stored as f64)
+    );
+}
+
+/// Renders the report of an `import` run.
+pub fn render_import(r: &ImportReport) -> String {
+    let mut o = String::new();
+    let m = &r.machine;
+    let c = &r.config;
+    let _ = writeln!(o, "borough-bench import");
+    let _ = writeln!(o, "command:  {}", c.command);
+    let _ = writeln!(
+        o,
+        "settings: {} rows of {} (borough gen, one borough, seed {}), batches of {}",
+        thousands(c.rows as f64),
+        c.dataset,
+        crate::import_load::SEED,
+        thousands(c.batch as f64)
+    );
+    let _ = writeln!(o, "started:  {}", r.started_at);
+    let _ = writeln!(
+        o,
+        "machine:  {} CPUs (nproc), {}, {:.1} GiB memory, Linux {}, temp dir {}",
+        m.cpus,
+        m.cpu_model,
+        m.memory_bytes as f64 / (1u64 << 30) as f64,
+        m.kernel,
+        m.temp_dir.display()
+    );
+    let _ = writeln!(o, "build:    {}, source {}", m.profile, r.source);
+    let _ = writeln!(o, "file:     generated in {}", secs(r.generate));
+
+    let (csv, sled) = (&r.csv, &r.sled);
+    let _ = writeln!(o, "\n1. Ceilings (same run, same machine)");
+    let _ = writeln!(
+        o,
+        "   plain CSV parse  {} rows ({} fields) into csv::StringRecord in {} = {} rows/s",
+        thousands(csv.rows as f64),
+        thousands(csv.fields as f64),
+        secs(csv.elapsed),
+        thousands(csv.rows_per_s())
+    );
+    let rows_per_record = r.full.rows as f64 / r.full.records.max(1) as f64;
+    let _ = writeln!(
+        o,
+        "   sled batched     {} records of {:.0} B, {} batches of {} + checkpoint, apply_batch then flush each: {} records/s = {} rows/s at {:.2} rows per record (apply {}, flush {})",
+        thousands(sled.records as f64),
+        sled.mean_value_bytes,
+        thousands(sled.batches as f64),
+        thousands(sled.batch_size as f64),
+        thousands(sled.records_per_s()),
+        thousands(sled.records_per_s() * rows_per_record),
+        rows_per_record,
+        secs(sled.apply),
+        secs(sled.flush)
+    );
+    let (name, rate) = r.binding();
+    let _ = writeln!(o, "   slower ceiling   {name}: {} rows/s", thousands(rate));
+
+    let _ = writeln!(
+        o,
+        "\n2. borough import through a running node's Ingest.Stream (check pass, then parse, derive, store durably; node and import in their own processes)"
+    );
+    import_line(&mut o, "quarter file", &r.quarter);
+    import_line(&mut o, "whole file", &r.full);
+    let ratio = r.ratio();
+    let _ = writeln!(
+        o,
+        "   ratio            {ratio:.2} of the slower ceiling; target >= {IMPORT_RATIO_TARGET:.2}: {}",
+        verdict(ratio >= IMPORT_RATIO_TARGET)
+    );
+    let (import_growth, node_growth) = r.memory_growth();
+    let _ = writeln!(
+        o,
+        "   memory           peak at 4x the rows over peak at 1x: import {import_growth:.2}, node {node_growth:.2} (flat is 1.00; the node's includes sled's page cache)"
+    );
+    let _ = writeln!(o, "\n3. Machine load (shared machine)");
+    for p in &r.phases {
+        let _ = writeln!(
+            o,
+            "   {:<18} {:>8}, load average at start {}",
+            p.name,
+            secs(p.wall),
             p.load_average
                 .map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"))
         );

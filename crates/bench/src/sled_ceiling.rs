@@ -6,11 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::records::{mix, RecordSet};
+use crate::records::RecordSet;
 
-/// Length of the random-looking record keys (node-assigned record ids are random
-/// too, so the sync's writes land all over the tree in the same way).
-pub const KEY_BYTES: usize = 16;
+/// Length of the store's record keys: an 11-byte prefix (key space, dataset,
+/// origin's GSS code) and the 24-digit record id.
+pub const KEY_BYTES: usize = 11 + 24;
 
 /// Length of the fixed header the store puts before a record's payload (version,
 /// seq, flags), added to each value so values are as long as the store's.
@@ -65,9 +65,10 @@ pub fn measure(set: &RecordSet, records: u64, batch_size: usize) -> anyhow::Resu
         let end = (i + batch_size as u64).min(records);
         let mut batch = sled::Batch::default();
         for r in i..end {
+            // Keyed as the store keys records, by ids that rise as a node's do.
             let mut key = Vec::with_capacity(KEY_BYTES);
-            key.extend_from_slice(&mix(r).to_be_bytes());
-            key.extend_from_slice(&mix(r ^ 0xA5A5_A5A5).to_be_bytes());
+            key.extend_from_slice(b"R\x01E09000022");
+            key.extend_from_slice(RecordSet::record_id(r)?.as_str().as_bytes());
             let payload = set.payload(r);
             let mut value = Vec::with_capacity(RECORD_HEADER_BYTES + payload.len());
             value.extend_from_slice(&1u64.to_be_bytes());

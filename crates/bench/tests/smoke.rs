@@ -1,7 +1,9 @@
 //! The smoke configuration end to end through the library, so the harness cannot
 //! rot: it checks only that everything arrived and was measured, never how fast.
 
+use borough_bench::import_load::{self, ImportConfig};
 use borough_bench::{report, run_sync, SyncConfig};
+use borough_model::Dataset;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_sync_runs_end_to_end() {
@@ -34,5 +36,37 @@ async fn smoke_sync_runs_end_to_end() {
     let text = report::render(&r);
     for heading in ["1. Ceilings", "2. Initial sync", "3. Live replication lag"] {
         assert!(text.contains(heading), "report lacks {heading}:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_import_runs_end_to_end_for_every_dataset() {
+    for dataset in Dataset::ALL {
+        let config = ImportConfig {
+            rows: 400,
+            dataset,
+            batch: 100,
+            command: format!("borough-bench import --rows 400 --dataset {dataset} --batch 100"),
+            exe: env!("CARGO_BIN_EXE_borough-bench").into(),
+        };
+        let r = import_load::run(&config, |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{dataset}: {e:#}"));
+
+        assert!(r.full.rows >= 400, "{dataset}: {} rows", r.full.rows);
+        assert_eq!(r.csv.rows, r.full.rows, "{dataset}");
+        assert_eq!(r.full.stored, r.full.records, "{dataset}");
+        assert_eq!(r.quarter.stored, r.quarter.records, "{dataset}");
+        assert!(
+            r.quarter.rows >= 100 && r.quarter.rows < r.full.rows,
+            "{dataset}"
+        );
+        assert_eq!(r.sled.records, r.full.records, "{dataset}");
+        assert!(r.full.import_peak_bytes > 0 && r.full.node_peak_bytes > 0);
+
+        let text = report::render_import(&r);
+        for heading in ["1. Ceilings", "2. borough import", "ratio", "memory"] {
+            assert!(text.contains(heading), "report lacks {heading}:\n{text}");
+        }
     }
 }

@@ -332,7 +332,11 @@ pub async fn import(
         let max_bytes = config.limits.sync.max_message_bytes / 2;
         tokio::task::spawn_blocking(move || -> Result<(PassOutcome, Option<PathBuf>), Error> {
             let source = Source::open(&file, dataset)?;
-            let checker = Checker::new(dataset, format, borough);
+            let checker = match options.skip_invalid {
+                true => Checker::new(dataset, format, borough),
+                // The checking pass found every row good.
+                false => Checker::new(dataset, format, borough).without_derivation(),
+            };
             let progress = Progress::start("importing", source.size());
             let mut report = match options.skip_invalid {
                 true => Some(Report::create(

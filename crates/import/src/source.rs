@@ -8,21 +8,22 @@
 //! data without a word. Only one row is held at a time, and the bytes read so far
 //! are counted for the progress bar.
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use borough_model::{Columns, Dataset, FieldError};
-use borough_proto::v1;
+use borough_model::{
+    Columns, Dataset, FieldError, OFFER_COLUMNS, PARTICIPANT_COLUMNS, PROVIDER_COLUMNS,
+    REQUEST_COLUMNS,
+};
 use serde_json::Value;
 
 use crate::Error;
 
 /// The column every dataset has: the borough system's own reference.
-pub const LOCAL_REF: &str = "local_ref";
+pub use borough_model::LOCAL_REF;
 
 /// The JSONL key holding a provider's offers.
 const OFFERS: &str = "offers";
@@ -65,24 +66,6 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
-/// Records every column name a reader asks for.
-#[derive(Default)]
-struct Asked(RefCell<Vec<String>>);
-
-impl Columns for Asked {
-    fn column(&self, name: &str) -> Option<&str> {
-        self.0.borrow_mut().push(name.to_string());
-        None
-    }
-}
-
-/// The columns the wire reader `read` asks for: exactly the columns it reads.
-pub(crate) fn asked<T>(read: impl FnOnce(&dyn Columns) -> T) -> Vec<String> {
-    let asked = Asked::default();
-    read(&asked);
-    asked.0.into_inner()
-}
-
 /// The column names one dataset's rows may carry, as `docs/DATA.md` names them.
 #[derive(Debug, Clone)]
 pub struct Schema {
@@ -102,26 +85,23 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The columns of `dataset` written as `format`. A column is known exactly when
-    /// the wire reader of the dataset's input message reads it.
+    /// The columns of `dataset` written as `format`: the model's column lists,
+    /// which are exactly what the model's readers and the input messages' readers
+    /// read.
     pub fn of(dataset: Dataset, format: Format) -> Schema {
+        let owned = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
         let mut columns = vec![LOCAL_REF.to_string()];
         let mut offer_columns = Vec::new();
         match dataset {
             Dataset::ChildcarePlaces => {
-                columns.extend(asked(|r| v1::ProviderInput::from_columns(r)));
-                let offer = asked(|r| v1::OfferInput::from_columns(r));
+                columns.extend(owned(&PROVIDER_COLUMNS));
                 match format {
-                    Format::Csv => columns.extend(offer),
-                    Format::Jsonl => offer_columns = offer,
+                    Format::Csv => columns.extend(owned(&OFFER_COLUMNS)),
+                    Format::Jsonl => offer_columns = owned(&OFFER_COLUMNS),
                 }
             }
-            Dataset::ChildcareRequests => {
-                columns.extend(asked(|r| v1::RequestInput::from_columns(r)));
-            }
-            Dataset::EmploymentParticipation => {
-                columns.extend(asked(|r| v1::ParticipantInput::from_columns(r)));
-            }
+            Dataset::ChildcareRequests => columns.extend(owned(&REQUEST_COLUMNS)),
+            Dataset::EmploymentParticipation => columns.extend(owned(&PARTICIPANT_COLUMNS)),
         }
         Schema {
             dataset,

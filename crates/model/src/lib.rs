@@ -9,7 +9,8 @@
 //! a record must meet before it is stored; each dataset's identifiable input type
 //! and its `derive`; the reference geography (`Postcode`, `Lsoa`, `Geography`);
 //! pseudonyms (`LinkageKey`, `NiNumber`, `Pseudonym`); generalisation (`Month`,
-//! `AdultAgeBand`, `Term`); and the CSV text forms (`parse_days`, `parse_time` …).
+//! `AdultAgeBand`, `Term`); the input column names (`PROVIDER_COLUMNS` …,
+//! `csv_columns`) and the CSV text forms (`parse_days`, `parse_time` …).
 //! Must not: do IO of any kind (no tokio, sled, tonic or filesystem); know about the
 //! wire format or the store layout. Every function depends only on its inputs;
 //! reference data is compiled in.
@@ -37,7 +38,10 @@ pub use childcare::{
     Location, Offer, OfferInput, OfstedGrade, PriorityFlags, ProviderInput, ProviderType,
     RequestInput, SendNeed, SessionPattern,
 };
-pub use columns::{ColumnMap, Columns};
+pub use columns::{
+    csv_columns, ColumnMap, Columns, LOCAL_REF, OFFER_COLUMNS, PARTICIPANT_COLUMNS,
+    PROVIDER_COLUMNS, REQUEST_COLUMNS,
+};
 pub use dataset::{Dataset, RecordId, Seq, Version};
 pub use derive::DeriveContext;
 pub use employment::{EligibilityGroup, EmploymentParticipation, ParticipantInput, Programme, Sex};

@@ -47,9 +47,6 @@ pub enum Error {
     /// A node could not be reached or refused a tool's call.
     #[error("{0}")]
     Unreachable(String),
-    /// The demo federation did not behave as it should.
-    #[error("demo: {0}")]
-    Demo(String),
     /// The gRPC server failed.
     #[error("gRPC server failed: {0}")]
     Serve(String),

@@ -1,6 +1,7 @@
 //! Node: one borough's borough-net server — configuration, the mutual-TLS accept
-//! loop, the gRPC services and their tower layers, replication links, shutdown, and
-//! the operator views (`borough status`) and the demo federation built on them.
+//! loop, the gRPC services and their tower layers, replication links, shutdown, the
+//! operator views (`borough status`), and the local federation (`federation`, with
+//! its fixtures in `demo`) that the demo, the tests and the benchmarks start.
 //!
 //! Owns: `NodeConfig`, `Node` (everything checked and loaded before any side
 //! effect), `serve` (the one entry point that runs a node), `Gatekeeper` (identity

@@ -117,23 +117,27 @@ pub fn render(reply: &v1::StatusReply) -> String {
     out
 }
 
-/// A plain text table with columns sized to their widest cell.
-pub(crate) struct Table {
+/// A plain text table with columns sized to their widest cell (`borough status`,
+/// the demo).
+pub struct Table {
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub(crate) fn new(header: &[&str]) -> Table {
+    /// A table with this header row.
+    pub fn new(header: &[&str]) -> Table {
         Table {
             rows: vec![header.iter().map(|h| h.to_string()).collect()],
         }
     }
 
-    pub(crate) fn row(&mut self, cells: Vec<String>) {
+    /// Adds a row.
+    pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
-    pub(crate) fn render(&self) -> String {
+    /// The table as text: cells left-aligned, two spaces apart, one line a row.
+    pub fn render(&self) -> String {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..columns)
             .map(|c| {

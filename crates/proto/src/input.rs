@@ -1,11 +1,13 @@
 //! Identifiable input as it arrives at a node's door: the `*Input` messages carry
-//! each column as text, exactly as `docs/DATA.md` names them, so a CSV row and an
-//! RPC message are read by the same `model::Columns` reader and derived by the same
-//! rules. Nothing here is ever stored.
+//! each column as text, under the model's column names (`PROVIDER_COLUMNS` …, as
+//! `docs/DATA.md` names them), so a CSV row and an RPC message are read by the same
+//! `model::Columns` reader and derived by the same rules. Nothing here is ever
+//! stored.
 
 use borough_model::{
     ChildcarePlace, ChildcareRequest, Columns, Dataset, DeriveContext, EmploymentParticipation,
-    Invalid, OfferInput, ParticipantInput, ProviderInput, RequestInput,
+    Invalid, OfferInput, ParticipantInput, ProviderInput, RequestInput, OFFER_COLUMNS,
+    PARTICIPANT_COLUMNS, PROVIDER_COLUMNS, REQUEST_COLUMNS,
 };
 use prost::Message;
 
@@ -104,95 +106,141 @@ impl Input {
     }
 }
 
-/// Implements `Columns` for an input message by naming each of its text fields.
+/// Whether two lists hold the same names in the same order (usable in a constant).
+const fn same_names(a: &[&str], b: &[&str]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let (x, y) = (a[i].as_bytes(), b[i].as_bytes());
+        if x.len() != y.len() {
+            return false;
+        }
+        let mut j = 0;
+        while j < x.len() {
+            if x[j] != y[j] {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Implements `Columns` for an input message whose text fields are, in order, the
+/// model's column list `$list`. Every name comes from that list; the field names
+/// only say where each value lives, and a check when this crate compiles keeps
+/// them the same as the list (the `.proto` field names are the column names).
 macro_rules! columns {
-    ($ty:ty { $($field:ident),+ $(,)? }) => {
+    ($ty:ty = $list:path { $($field:ident),+ $(,)? }) => {
+        const _: () = assert!(
+            same_names(&[$(stringify!($field)),+], &$list),
+            concat!(
+                "the text fields of ",
+                stringify!($ty),
+                " must be ",
+                stringify!($list),
+                ", in order"
+            )
+        );
+
         impl Columns for $ty {
             fn column(&self, name: &str) -> Option<&str> {
-                match name {
-                    $(stringify!($field) => Some(self.$field.as_str()),)+
-                    _ => None,
-                }
+                let values = [$(self.$field.as_str()),+];
+                $list.iter().position(|n| *n == name).map(|i| values[i])
             }
         }
 
         impl $ty {
             /// Builds the message from named text columns (a CSV row, a JSON object).
             pub fn from_columns(row: &dyn Columns) -> Self {
-                let mut m = <$ty>::default();
-                $(m.$field = row.column(stringify!($field)).unwrap_or("").trim().to_string();)+
-                m
+                let [$($field),+] =
+                    $list.map(|name| row.column(name).unwrap_or("").trim().to_string());
+                // A provider's `offers` are left empty: they are read one by one.
+                let mut message = Self::default();
+                $(message.$field = $field;)+
+                message
             }
         }
     };
 }
 
-columns!(v1::OfferInput {
-    age_band,
-    days,
-    opens,
-    closes,
-    term_time_only,
-    capacity,
-    vacancies,
-    funded,
-    fee_per_hour
-});
+columns!(
+    v1::OfferInput = OFFER_COLUMNS {
+        age_band,
+        days,
+        opens,
+        closes,
+        term_time_only,
+        capacity,
+        vacancies,
+        funded,
+        fee_per_hour
+    }
+);
 
-columns!(v1::RequestInput {
-    parent_ni_number,
-    parent_name,
-    child_name,
-    child_date_of_birth,
-    address,
-    postcode,
-    lsoa,
-    lat,
-    long,
-    request_date,
-    start_term,
-    days,
-    opens,
-    closes,
-    term_time_only,
-    entitlement,
-    hmrc_eligibility_code,
-    send_need,
-    priorities,
-    preferences,
-    max_distance_km,
-    max_fee_per_hour
-});
+columns!(
+    v1::RequestInput = REQUEST_COLUMNS {
+        parent_ni_number,
+        parent_name,
+        child_name,
+        child_date_of_birth,
+        address,
+        postcode,
+        lsoa,
+        lat,
+        long,
+        request_date,
+        start_term,
+        days,
+        opens,
+        closes,
+        term_time_only,
+        entitlement,
+        hmrc_eligibility_code,
+        send_need,
+        priorities,
+        preferences,
+        max_distance_km,
+        max_fee_per_hour
+    }
+);
 
-columns!(v1::ParticipantInput {
-    ni_number,
-    name,
-    date_of_birth,
-    sex,
-    postcode,
-    lsoa,
-    programme,
-    eligibility_group,
-    referral_date,
-    start_date,
-    first_earnings_date,
-    job_outcome_date,
-    sustained_date,
-    childcare_barrier
-});
+columns!(
+    v1::ParticipantInput = PARTICIPANT_COLUMNS {
+        ni_number,
+        name,
+        date_of_birth,
+        sex,
+        postcode,
+        lsoa,
+        programme,
+        eligibility_group,
+        referral_date,
+        start_date,
+        first_earnings_date,
+        job_outcome_date,
+        sustained_date,
+        childcare_barrier
+    }
+);
 
 // A provider's offers arrive as repeated `OfferInput`s, read one by one.
-columns!(v1::ProviderInput {
-    provider_urn,
-    provider_name,
-    provider_type,
-    ofsted_grade,
-    address,
-    postcode,
-    lsoa,
-    lat,
-    long,
-    send_support,
-    accepts_out_of_borough,
-    admission_priorities
-});
+columns!(
+    v1::ProviderInput = PROVIDER_COLUMNS {
+        provider_urn,
+        provider_name,
+        provider_type,
+        ofsted_grade,
+        address,
+        postcode,
+        lsoa,
+        lat,
+        long,
+        send_support,
+        accepts_out_of_borough,
+        admission_priorities
+    }
+);

@@ -90,3 +90,13 @@ impl Draw {
         }
     }
 }
+
+/// The order a file's `n` rows are written in: row `p` of the file is the row
+/// made `order[p]`-th. It is `0..n` shuffled by the file's own generator (the
+/// `Order` purpose, keyed by the purpose of its rows), which gives the same order
+/// as shuffling the rows themselves, without holding them.
+pub(crate) fn shuffled(seed: u64, borough: GssCode, rows: Purpose, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    Draw::new(seed, borough, Purpose::Order, rows as u64).shuffle(&mut order);
+    order
+}

@@ -4,34 +4,16 @@
 //! got, with every date in order and none after today. Distributions are in the
 //! crate docs.
 
+use std::io::Write;
+
 use borough_model::{EligibilityGroup, Programme};
 use time::{Date, Duration};
 
-use crate::draw::{Draw, Purpose};
+use crate::draw::{shuffled, Draw, Purpose};
 use crate::geo::BoroughGeo;
 use crate::people::{self, Person, Typing};
-use crate::plan::{date, yes_no, Rows};
+use crate::plan::{date, yes_no, RowWriter};
 use crate::Error;
-
-/// The columns of `employment-participation`, as `docs/DATA.md` names them, after
-/// the borough system's own `local_ref`.
-pub(crate) const COLUMNS: [&str; 15] = [
-    "local_ref",
-    "ni_number",
-    "name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "lsoa",
-    "programme",
-    "eligibility_group",
-    "referral_date",
-    "start_date",
-    "first_earnings_date",
-    "job_outcome_date",
-    "sustained_date",
-    "childcare_barrier",
-];
 
 /// How a borough's `records` employment rows divide between its own participants
 /// and visitors from the previous borough in the plan.
@@ -65,45 +47,74 @@ impl Split {
     }
 }
 
-/// A borough's employment rows (shuffled, with `local_ref`) and the participants
-/// who are also parents in its childcare requests.
-pub(crate) fn rows(
+/// The borough's participants who are also parents in its childcare requests
+/// (see [`people::is_linked_parent`]), in order.
+pub(crate) fn linked_parents(
+    seed: u64,
+    today: Date,
+    geo: &BoroughGeo,
+    split: Split,
+) -> Result<Vec<Person>, Error> {
+    (0..split.own)
+        .filter(|k| people::is_linked_parent(*k))
+        .map(|k| people::participant(seed, today, geo, k))
+        .collect()
+}
+
+/// Writes a borough's employment rows: its own participants, then (with a
+/// previous borough) the visitors from it, in a shuffled order, numbered in that
+/// order. `linked` is [`linked_parents`] of the same borough.
+pub(crate) fn write<W: Write>(
     seed: u64,
     today: Date,
     geo: &BoroughGeo,
     previous: Option<&BoroughGeo>,
     split: Split,
-) -> Result<(Rows, Vec<Person>), Error> {
-    let mut rows = Rows::with_capacity(split.own + split.visitors);
-    let mut linked = Vec::new();
-    for k in 0..split.own {
-        let person = people::participant(seed, today, geo, k)?;
-        let mut d = Draw::new(seed, geo.gss, Purpose::Journey, k as u64);
-        let barrier = people::is_linked_parent(k) || d.chance(90);
-        rows.push(journey(&mut d, today, &person, barrier));
-        if people::is_linked_parent(k) {
-            linked.push(person);
-        }
-    }
-    if let Some(previous) = previous {
-        for j in 0..split.visitors {
-            let person = people::participant(seed, today, previous, split.visitor(j))?;
-            let mut d = Draw::new(seed, geo.gss, Purpose::Visit, j as u64);
-            let barrier = d.chance(200);
-            rows.push(journey(&mut d, today, &person, barrier));
-        }
-    }
-    let mut order = Draw::new(seed, geo.gss, Purpose::Order, Purpose::Journey as u64);
-    order.shuffle(&mut rows);
+    linked: &[Person],
+    out: &mut RowWriter<W>,
+) -> Result<(), Error> {
+    let visitors = previous.map_or(0, |_| split.visitors);
+    let order = shuffled(seed, geo.gss, Purpose::Journey, split.own + visitors);
     let short = geo.gss.borough().short_code;
-    for (n, row) in rows.iter_mut().enumerate() {
-        row.insert(0, format!("{short}-EMP-{:05}", n + 1));
+    for (n, i) in order.into_iter().enumerate() {
+        let local_ref = format!("{short}-EMP-{:05}", n + 1);
+        let other;
+        let row = match (i.checked_sub(split.own), previous) {
+            (None, _) => {
+                let k = i;
+                let person = match people::linked_position(k).and_then(|p| linked.get(p)) {
+                    Some(person) => person,
+                    None => {
+                        other = people::participant(seed, today, geo, k)?;
+                        &other
+                    }
+                };
+                let mut d = Draw::new(seed, geo.gss, Purpose::Journey, k as u64);
+                let barrier = people::is_linked_parent(k) || d.chance(90);
+                journey(&mut d, local_ref, today, person, barrier)
+            }
+            (Some(j), Some(previous)) => {
+                let person = people::participant(seed, today, previous, split.visitor(j))?;
+                let mut d = Draw::new(seed, geo.gss, Purpose::Visit, j as u64);
+                let barrier = d.chance(200);
+                journey(&mut d, local_ref, today, &person, barrier)
+            }
+            // Without a previous borough there are no visitors' rows to order.
+            (Some(_), None) => continue,
+        };
+        out.row(&row)?;
     }
-    Ok((rows, linked))
+    Ok(())
 }
 
-/// One participant's columns after `local_ref`.
-fn journey(d: &mut Draw, today: Date, person: &Person, barrier: bool) -> Vec<String> {
+/// One participant's row.
+fn journey(
+    d: &mut Draw,
+    local_ref: String,
+    today: Date,
+    person: &Person,
+    barrier: bool,
+) -> Vec<String> {
     let typing = d.weighted(&[
         (85, Typing::Normal),
         (10, Typing::Spaced),
@@ -145,6 +156,7 @@ fn journey(d: &mut Draw, today: Date, person: &Person, barrier: bool) -> Vec<Str
     }
     let [start, first_earnings, job_outcome, sustained] = stages;
     vec![
+        local_ref,
         people::typed(&person.ni, typing),
         person.name(),
         date(person.date_of_birth),

@@ -27,6 +27,20 @@ pub enum Error {
         /// The most allowed, [`MAX_RECORDS`](crate::MAX_RECORDS).
         max: usize,
     },
+    /// A borough's places need more provider URNs than its share of the URN space
+    /// holds (unreachable within [`MAX_RECORDS`](crate::MAX_RECORDS), which needs
+    /// about 284,000).
+    #[error(
+        "childcare-places for {borough} ({name}): at most {max} providers with a URN fit \
+         the borough's share of the URN space; ask for fewer records",
+        name = .borough.name()
+    )]
+    TooManyProviders {
+        /// The borough.
+        borough: GssCode,
+        /// The most providers with a URN a borough can have.
+        max: usize,
+    },
     /// `today` is too near either end of the range terms and dates can hold.
     #[error("today ({today}) must be in the years 2001 to 2097, so every date and term generated from it is valid")]
     TodayOutOfRange {

@@ -5,7 +5,9 @@
 //!
 //! One call, [`generate`], writes for each borough of a [`GenPlan`]
 //! `<out>/<GSS>/childcare-places.csv`, `childcare-requests.csv` and
-//! `employment-participation.csv`; [`render`] builds the same files in memory.
+//! `employment-participation.csv`, writing rows as they are made (memory stays
+//! flat: a million rows a dataset take about 65 MB); [`render`] builds the same
+//! files in memory.
 //!
 //! # Determinism
 //!
@@ -21,8 +23,8 @@
 //!
 //! # Distributions
 //!
-//! `records` is the number of rows per borough per dataset (places rows may
-//! overshoot by the last provider's offers).
+//! `records` is the number of rows per borough per dataset, at most
+//! [`MAX_RECORDS`] (places rows may overshoot by the last provider's offers).
 //!
 //! **Places** (one row per offer; a provider's rows are consecutive and share
 //! `local_ref`). Provider type: non-domestic 50 %, childminder 33 %, domestic 9 %,
@@ -37,8 +39,10 @@
 //! working-parent (80 %); school-age none. Sessions: 75 % all year Mon–Fri
 //! 08:00–18:00 (some nurseries 07:30–18:30, some childminders Mon–Thu), 25 % term
 //! time Mon–Fri 09:00–15:00; school-age places are term-time wraparound
-//! 15:00–18:00. URNs `EY` + six digits numbered within the borough (childminders
-//! have one too; derivation drops it).
+//! 15:00–18:00. URNs: a borough's first 25,000 providers have `EY` + six digits
+//! numbered within the borough (childminders too; derivation drops theirs); after
+//! them, providers other than childminders have seven-digit URNs from the
+//! borough's own block and childminders none (see `places::Urns`).
 //!
 //! **Requests.** Start term: the next three terms after `today`, 30/45/25 %. Child
 //! age at the start of the term 6–50 months (older if a younger child would not yet
@@ -75,10 +79,12 @@
 //! (cyclically) on another programme: the same person, NI number and home, so the
 //! resident borough differs from the delivering one.
 //!
-//! **People.** NI numbers use only the prefixes `ZX` (employment participants) and
-//! `ZY` (parents only in a request): well-formed but conspicuous. The six digits are
-//! the borough's position in the reference list and the person's number, so they
-//! never collide. Names come from short lists of given names and tree surnames;
+//! **People.** NI numbers of employment participants have the prefix `ZX` and of
+//! parents only in a request `ZY`, for a borough's first 10,000 of each: well-formed
+//! but conspicuous. Each further block of 10,000 takes the next prefix of a fixed
+//! list per role (`ZT`, `ZR` … and `ZW`, `ZS` …; the lists never share one). The
+//! six digits are the borough's position in the reference list and the last four
+//! digits of the person's number, so they never collide. Names come from short lists of given names and tree surnames;
 //! streets, provider names and addresses are invented.
 //!
 //! **Geography.** A borough with postcodes in the bundled lookup (Lewisham) uses its

@@ -2,50 +2,95 @@
 //! provider's rows consecutive and sharing its `local_ref`. Distributions are in
 //! the crate docs.
 
+use std::io::Write;
+
 use borough_model::{AgeBand, FundedEntitlement, OfstedGrade, ProviderType};
 
 use crate::draw::{Draw, Purpose};
 use crate::geo::{BoroughGeo, Site};
 use crate::people::borough_slot;
-use crate::plan::{money, time_of_day, yes_no, Rows};
+use crate::plan::{money, time_of_day, yes_no, RowWriter};
 use crate::{names, Error};
 
-/// The columns of `childcare-places`, as `docs/DATA.md` names them, after the
-/// borough system's own `local_ref`.
-pub(crate) const COLUMNS: [&str; 22] = [
-    "local_ref",
-    "provider_urn",
-    "provider_name",
-    "provider_type",
-    "ofsted_grade",
-    "address",
-    "postcode",
-    "lsoa",
-    "lat",
-    "long",
-    "send_support",
-    "accepts_out_of_borough",
-    "admission_priorities",
-    "age_band",
-    "days",
-    "opens",
-    "closes",
-    "term_time_only",
-    "capacity",
-    "vacancies",
-    "funded",
-    "fee_per_hour",
-];
+/// The first providers of each borough have `EY` URNs, as they always had:
+/// `EY` and 100000 + 25,000 × the borough's slot + the provider's index.
+pub(crate) const EY_PER_BOROUGH: usize = 25_000;
 
-/// URNs are `EY` and six digits: 100000 + 25000 × the borough's slot + the
-/// provider's number, so no two boroughs ever generate the same URN.
-const URNS_PER_BOROUGH: usize = 25_000;
+/// The seven-digit URNs from 1000000 to 9999999, split evenly between the 33
+/// boroughs: 272,727 each.
+pub(crate) const SEVEN_DIGIT_PER_BOROUGH: usize = 9_000_000 / 33;
+
+/// The most providers with a URN a borough can have: 297,727.
+pub(crate) const MAX_NAMED_PROVIDERS: usize = EY_PER_BOROUGH + SEVEN_DIGIT_PER_BOROUGH;
+
+/// Hands out a borough's provider URNs, so no two providers in any plan share one.
+///
+/// The first 25,000 providers (index 0 to 24,999) have `EY` and six digits:
+/// 100000 + 25,000 × slot + index. The `EY` space holds 33 such blocks and little
+/// more, and a million places rows need about 412,000 providers (2.43 offers
+/// each) in a borough: for 33 boroughs, more than the 13 million URNs the model
+/// accepts (6 or 7 digits, or `EY`/`SC` and 6). But only the two thirds that are not
+/// childminders need one: a childminder's URN is optional input, dropped by
+/// derivation and never named in a request's preferences. So from index 25,000
+/// on, childminders are written without a URN, and every other provider takes
+/// the next seven-digit URN of the borough's block: 1000000 + 272,727 × slot + n
+/// for its n-th such provider. A million rows use about 259,000 of the block's
+/// 272,727; should a borough need more, generation stops with
+/// [`Error::TooManyProviders`] rather than reuse a URN.
+pub(crate) struct Urns {
+    slot: usize,
+    /// Seven-digit URNs handed out so far.
+    seven_digit: usize,
+}
+
+impl Urns {
+    pub(crate) fn new(geo: &BoroughGeo) -> Urns {
+        Urns {
+            slot: borough_slot(geo.gss),
+            seven_digit: 0,
+        }
+    }
+
+    /// A borough's URNs with `seven_digit` seven-digit URNs already handed out.
+    #[cfg(test)]
+    pub(crate) fn after(geo: &BoroughGeo, seven_digit: usize) -> Urns {
+        Urns {
+            seven_digit,
+            ..Urns::new(geo)
+        }
+    }
+
+    /// The URN of provider `index` (providers are numbered in order), if it has one.
+    pub(crate) fn next(
+        &mut self,
+        geo: &BoroughGeo,
+        index: usize,
+        provider_type: ProviderType,
+    ) -> Result<Option<String>, Error> {
+        if index < EY_PER_BOROUGH {
+            let urn = 100_000 + EY_PER_BOROUGH * self.slot + index;
+            return Ok(Some(format!("EY{urn:06}")));
+        }
+        if provider_type == ProviderType::Childminder {
+            return Ok(None);
+        }
+        if self.seven_digit >= SEVEN_DIGIT_PER_BOROUGH {
+            return Err(Error::TooManyProviders {
+                borough: geo.gss,
+                max: MAX_NAMED_PROVIDERS,
+            });
+        }
+        let urn = 1_000_000 + SEVEN_DIGIT_PER_BOROUGH * self.slot + self.seven_digit;
+        self.seven_digit += 1;
+        Ok(Some(urn.to_string()))
+    }
+}
 
 /// One generated provider.
 pub(crate) struct Provider {
     local_ref: String,
-    /// The provider's Ofsted URN.
-    pub(crate) urn: String,
+    /// The provider's Ofsted URN, if it has one (see [`Urns`]).
+    pub(crate) urn: Option<String>,
     name: String,
     /// Kind of provider.
     pub(crate) provider_type: ProviderType,
@@ -78,23 +123,46 @@ const ALL_BANDS: [AgeBand; 4] = [
     AgeBand::SchoolAge,
 ];
 
-/// Providers for a borough, until their offers fill `records` rows.
-pub(crate) fn providers(
+/// Providers for a borough, in order, until their offers fill `records` rows:
+/// each is given to `each` as it is made.
+pub(crate) fn each_provider(
     seed: u64,
     geo: &BoroughGeo,
     records: usize,
-) -> Result<Vec<Provider>, Error> {
-    let mut providers = Vec::new();
+    mut each: impl FnMut(Provider) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut urns = Urns::new(geo);
     let mut rows = 0;
+    let mut index = 0;
     while rows < records {
-        let p = provider(seed, geo, providers.len())?;
+        let p = provider(seed, geo, index, &mut urns)?;
         rows += p.offers.len();
-        providers.push(p);
+        index += 1;
+        each(p)?;
     }
-    Ok(providers)
+    Ok(())
 }
 
-fn provider(seed: u64, geo: &BoroughGeo, index: usize) -> Result<Provider, Error> {
+/// Writes a borough's `childcare-places` rows, returning the URNs of its providers
+/// other than childminders (the ones a request may prefer), in order.
+pub(crate) fn write<W: Write>(
+    seed: u64,
+    geo: &BoroughGeo,
+    records: usize,
+    out: &mut RowWriter<W>,
+) -> Result<Vec<String>, Error> {
+    let mut named = Vec::new();
+    each_provider(seed, geo, records, |p| {
+        p.write(out)?;
+        if p.provider_type != ProviderType::Childminder {
+            named.extend(p.urn);
+        }
+        Ok(())
+    })?;
+    Ok(named)
+}
+
+fn provider(seed: u64, geo: &BoroughGeo, index: usize, urns: &mut Urns) -> Result<Provider, Error> {
     let mut d = Draw::new(seed, geo.gss, Purpose::Provider, index as u64);
     let provider_type = d.weighted(&[
         (50, ProviderType::NonDomesticPremises),
@@ -121,10 +189,10 @@ fn provider(seed: u64, geo: &BoroughGeo, index: usize) -> Result<Provider, Error
     let accepts_out_of_borough = d.chance(800);
     let admission_priorities = priorities(&mut d, provider_type);
     let offers = offers(&mut d, provider_type);
-    let urn = 100_000 + URNS_PER_BOROUGH * borough_slot(geo.gss) + index;
+    let urn = urns.next(geo, index, provider_type)?;
     Ok(Provider {
         local_ref: format!("{}-FIS-{:05}", geo.gss.borough().short_code, index + 1),
-        urn: format!("EY{urn:06}"),
+        urn,
         name,
         provider_type,
         grade,
@@ -258,13 +326,13 @@ fn funded(d: &mut Draw, band: AgeBand) -> Vec<FundedEntitlement> {
 }
 
 impl Provider {
-    /// The provider's rows, one per offer.
-    pub(crate) fn rows(&self, out: &mut Rows) {
+    /// Writes the provider's rows, one per offer.
+    pub(crate) fn write<W: Write>(&self, out: &mut RowWriter<W>) -> Result<(), Error> {
         for offer in &self.offers {
             let funded: Vec<&str> = offer.funded.iter().map(|f| f.as_str()).collect();
-            out.push(vec![
+            out.row(&[
                 self.local_ref.clone(),
-                self.urn.clone(),
+                self.urn.clone().unwrap_or_default(),
                 self.name.clone(),
                 self.provider_type.as_str().to_string(),
                 self.grade.as_str().to_string(),
@@ -285,7 +353,8 @@ impl Provider {
                 offer.vacancies.to_string(),
                 funded.join(";"),
                 money(offer.fee_pence),
-            ]);
+            ])?;
         }
+        Ok(())
     }
 }

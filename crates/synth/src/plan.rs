@@ -2,17 +2,22 @@
 //! written; also the text forms (`docs/DATA.md`) every dataset's rows share.
 
 use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use borough_model::{Dataset, GssCode, ProviderType, Season, Term};
+use borough_model::{Dataset, GssCode, Season, Term};
 use time::Date;
 
 use crate::geo::BoroughGeo;
 use crate::{employment, places, requests, Error};
 
-/// The most rows per borough and dataset: NI numbers give a person four digits
-/// within the borough.
-pub const MAX_RECORDS: usize = 9_999;
+/// The most rows per borough and dataset: enough for a benchmark's million-row
+/// file. A borough's people are numbered below it (an NI prefix for each block of
+/// 10,000, see `people.rs`), and a million places rows need about 284,000 provider
+/// URNs, within the 297,727 of the borough's share of the URN space (see
+/// `places::Urns`).
+pub const MAX_RECORDS: usize = 1_000_000;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +50,7 @@ pub struct RenderedFile {
 impl RenderedFile {
     /// Where the file goes under the output directory: `<GSS>/<dataset>.csv`.
     pub fn relative_path(&self) -> PathBuf {
-        Path::new(&self.borough.to_string()).join(format!("{}.csv", self.dataset))
+        relative_path(self.borough, self.dataset)
     }
 }
 
@@ -75,7 +80,7 @@ impl fmt::Display for GenReport {
         for file in &self.files {
             writeln!(
                 f,
-                "{} {:<14} {:<25} {:>5} rows  {}",
+                "{} {:<14} {:<25} {:>7} rows  {}",
                 file.borough,
                 file.borough.name(),
                 file.dataset,
@@ -89,35 +94,175 @@ impl fmt::Display for GenReport {
 
 /// Generates the plan's files and writes them under `out` as
 /// `<out>/<GSS>/<dataset>.csv`, creating directories as needed and replacing
-/// files already there.
+/// files already there. Rows are written as they are made, so memory does not
+/// grow with the files. Each file is written under a temporary name
+/// (`<dataset>.csv.partial`) and renamed when complete: a failure leaves the
+/// files completed before it and no partial one.
 pub fn generate(plan: &GenPlan, out: &Path) -> Result<GenReport, Error> {
-    let rendered = render(plan)?;
-    let mut files = Vec::with_capacity(rendered.len());
-    for file in rendered {
-        let path = out.join(file.relative_path());
+    let mut sink = FileSink {
+        out,
+        files: Vec::new(),
+        partial: None,
+    };
+    match produce(plan, &mut sink) {
+        Ok(()) => Ok(GenReport { files: sink.files }),
+        Err(e) => {
+            let Some(partial) = sink.partial else {
+                return Err(e);
+            };
+            // Best effort: the error being reported matters more.
+            let _ = std::fs::remove_file(&partial);
+            Err(match e {
+                // The CSV writer failed to write the file: name it.
+                Error::Csv { source, .. } if source.is_io_error() => Error::WriteFile {
+                    path: partial,
+                    source: match source.into_kind() {
+                        csv::ErrorKind::Io(io) => io,
+                        other => std::io::Error::other(format!("{other:?}")),
+                    },
+                },
+                e => e,
+            })
+        }
+    }
+}
+
+/// Generates the plan's files in memory: for each borough in plan order, its
+/// places, requests and employment files.
+pub fn render(plan: &GenPlan) -> Result<Vec<RenderedFile>, Error> {
+    let mut sink = MemorySink(Vec::new());
+    produce(plan, &mut sink)?;
+    Ok(sink.0)
+}
+
+/// Where [`produce`] puts each file it makes.
+trait Sink {
+    /// What a file's CSV is written to.
+    type Out: Write;
+    /// Starts the file of `dataset` for `borough`.
+    fn open(&mut self, borough: GssCode, dataset: Dataset) -> Result<Self::Out, Error>;
+    /// Completes the file just opened, which has `rows` rows.
+    fn close(
+        &mut self,
+        borough: GssCode,
+        dataset: Dataset,
+        out: Self::Out,
+        rows: usize,
+    ) -> Result<(), Error>;
+}
+
+/// Keeps each file in memory, for [`render`].
+struct MemorySink(Vec<RenderedFile>);
+
+impl Sink for MemorySink {
+    type Out = Vec<u8>;
+
+    fn open(&mut self, _: GssCode, _: Dataset) -> Result<Vec<u8>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn close(
+        &mut self,
+        borough: GssCode,
+        dataset: Dataset,
+        csv: Vec<u8>,
+        rows: usize,
+    ) -> Result<(), Error> {
+        self.0.push(RenderedFile {
+            borough,
+            dataset,
+            rows,
+            csv,
+        });
+        Ok(())
+    }
+}
+
+/// Writes each file under an output directory, for [`generate`].
+struct FileSink<'a> {
+    out: &'a Path,
+    files: Vec<GeneratedFile>,
+    /// The temporary path of the file being written, if one is.
+    partial: Option<PathBuf>,
+}
+
+/// A file being written under a temporary name, and where it goes when done.
+struct PartialFile {
+    writer: BufWriter<File>,
+    partial: PathBuf,
+    path: PathBuf,
+}
+
+impl Write for PartialFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl Sink for FileSink<'_> {
+    type Out = PartialFile;
+
+    fn open(&mut self, borough: GssCode, dataset: Dataset) -> Result<PartialFile, Error> {
+        let path = self.out.join(relative_path(borough, dataset));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
-        std::fs::write(&path, &file.csv).map_err(|source| Error::WriteFile {
+        let mut partial = path.clone().into_os_string();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let file = File::create(&partial).map_err(|source| Error::WriteFile {
+            path: partial.clone(),
+            source,
+        })?;
+        self.partial = Some(partial.clone());
+        Ok(PartialFile {
+            writer: BufWriter::with_capacity(1 << 16, file),
+            partial,
+            path,
+        })
+    }
+
+    fn close(
+        &mut self,
+        borough: GssCode,
+        dataset: Dataset,
+        out: PartialFile,
+        rows: usize,
+    ) -> Result<(), Error> {
+        let PartialFile {
+            writer,
+            partial,
+            path,
+        } = out;
+        writer.into_inner().map_err(|e| Error::WriteFile {
+            path: partial.clone(),
+            source: e.into_error(),
+        })?;
+        std::fs::rename(&partial, &path).map_err(|source| Error::WriteFile {
             path: path.clone(),
             source,
         })?;
-        files.push(GeneratedFile {
-            borough: file.borough,
-            dataset: file.dataset,
-            rows: file.rows,
+        self.partial = None;
+        self.files.push(GeneratedFile {
+            borough,
+            dataset,
+            rows,
             path,
         });
+        Ok(())
     }
-    Ok(GenReport { files })
 }
 
-/// Generates the plan's files in memory: for each borough in plan order, its
-/// places, requests and employment files.
-pub fn render(plan: &GenPlan) -> Result<Vec<RenderedFile>, Error> {
+/// Makes the plan's files, borough by borough in plan order (places, requests,
+/// employment), writing each row as it is made.
+fn produce(plan: &GenPlan, sink: &mut impl Sink) -> Result<(), Error> {
     check(plan)?;
     let geos = plan
         .boroughs
@@ -125,40 +270,38 @@ pub fn render(plan: &GenPlan) -> Result<Vec<RenderedFile>, Error> {
         .map(|b| BoroughGeo::new(*b))
         .collect::<Result<Vec<_>, _>>()?;
     let split = employment::Split::of(plan.records, geos.len());
-    let mut files = Vec::with_capacity(geos.len() * 3);
     for (i, geo) in geos.iter().enumerate() {
-        let providers = places::providers(plan.seed, geo, plan.records)?;
-        let mut place_rows = Rows::new();
-        for provider in &providers {
-            provider.rows(&mut place_rows);
-        }
-        let urns: Vec<&str> = providers
-            .iter()
-            .filter(|p| p.provider_type != ProviderType::Childminder)
-            .map(|p| p.urn.as_str())
-            .collect();
         let previous = (geos.len() >= 2).then(|| &geos[(i + geos.len() - 1) % geos.len()]);
-        let (employment_rows, linked) =
-            employment::rows(plan.seed, plan.today, geo, previous, split)?;
-        let request_rows =
-            requests::rows(plan.seed, plan.today, geo, &linked, &urns, plan.records)?;
-        for (dataset, columns, rows) in [
-            (Dataset::ChildcarePlaces, &places::COLUMNS[..], place_rows),
-            (
-                Dataset::ChildcareRequests,
-                &requests::COLUMNS[..],
-                request_rows,
-            ),
-            (
-                Dataset::EmploymentParticipation,
-                &employment::COLUMNS[..],
-                employment_rows,
-            ),
+        let linked = employment::linked_parents(plan.seed, plan.today, geo, split)?;
+        let mut named = Vec::new();
+        for dataset in [
+            Dataset::ChildcarePlaces,
+            Dataset::ChildcareRequests,
+            Dataset::EmploymentParticipation,
         ] {
-            files.push(csv_file(geo.gss, dataset, columns, &rows)?);
+            let mut rows = RowWriter::new(sink.open(geo.gss, dataset)?, geo.gss, dataset)?;
+            match dataset {
+                Dataset::ChildcarePlaces => {
+                    named = places::write(plan.seed, geo, plan.records, &mut rows)?;
+                }
+                Dataset::ChildcareRequests => requests::write(
+                    plan.seed,
+                    plan.today,
+                    geo,
+                    &linked,
+                    &named,
+                    plan.records,
+                    &mut rows,
+                )?,
+                Dataset::EmploymentParticipation => employment::write(
+                    plan.seed, plan.today, geo, previous, split, &linked, &mut rows,
+                )?,
+            }
+            let (out, count) = rows.finish()?;
+            sink.close(geo.gss, dataset, out, count)?;
         }
     }
-    Ok(files)
+    Ok(())
 }
 
 fn check(plan: &GenPlan) -> Result<(), Error> {
@@ -183,36 +326,63 @@ fn check(plan: &GenPlan) -> Result<(), Error> {
     Ok(())
 }
 
-/// Rows of text cells, each as long as its file's header.
-pub(crate) type Rows = Vec<Vec<String>>;
+/// `<GSS>/<dataset>.csv`.
+fn relative_path(borough: GssCode, dataset: Dataset) -> PathBuf {
+    Path::new(&borough.to_string()).join(format!("{dataset}.csv"))
+}
 
-fn csv_file(
+/// One file's CSV writer: the model's header for its dataset, then rows of text
+/// cells as long as the header, counted. Files are UTF-8 with `\n` line ends.
+pub(crate) struct RowWriter<W: Write> {
+    csv: csv::Writer<W>,
+    rows: usize,
     borough: GssCode,
     dataset: Dataset,
-    columns: &[&str],
-    rows: &Rows,
-) -> Result<RenderedFile, Error> {
-    let failed = |source| Error::Csv {
-        borough,
-        dataset,
-        source,
-    };
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    writer.write_record(columns).map_err(failed)?;
-    for row in rows {
-        writer.write_record(row).map_err(failed)?;
+}
+
+impl<W: Write> RowWriter<W> {
+    pub(crate) fn new(out: W, borough: GssCode, dataset: Dataset) -> Result<Self, Error> {
+        let mut writer = RowWriter {
+            csv: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .buffer_capacity(1 << 16)
+                .from_writer(out),
+            rows: 0,
+            borough,
+            dataset,
+        };
+        writer
+            .csv
+            .write_record(borough_model::csv_columns(dataset))
+            .map_err(|e| writer.failed(e))?;
+        Ok(writer)
     }
-    let csv = writer
-        .into_inner()
-        .map_err(|e| failed(csv::Error::from(e.into_error())))?;
-    Ok(RenderedFile {
-        borough,
-        dataset,
-        rows: rows.len(),
-        csv,
-    })
+
+    /// Writes one row.
+    pub(crate) fn row(&mut self, cells: &[String]) -> Result<(), Error> {
+        self.csv.write_record(cells).map_err(|e| self.failed(e))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Flushes the writer, giving back what it wrote to and the rows written.
+    pub(crate) fn finish(self) -> Result<(W, usize), Error> {
+        let (borough, dataset, rows) = (self.borough, self.dataset, self.rows);
+        let out = self.csv.into_inner().map_err(|e| Error::Csv {
+            borough,
+            dataset,
+            source: csv::Error::from(e.into_error()),
+        })?;
+        Ok((out, rows))
+    }
+
+    fn failed(&self, source: csv::Error) -> Error {
+        Error::Csv {
+            borough: self.borough,
+            dataset: self.dataset,
+            source,
+        }
+    }
 }
 
 /// A date as `docs/DATA.md` writes it, `2026-03-14`.

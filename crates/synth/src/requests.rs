@@ -2,87 +2,63 @@
 //! terms. Some parents are the borough's own employment participants (linkage);
 //! the rest are parents met only here. Distributions are in the crate docs.
 
+use std::io::Write;
+
 use borough_model::{FundedEntitlement, SendNeed, Term};
 use time::{Date, Duration};
 
-use crate::draw::{Draw, Purpose};
+use crate::draw::{shuffled, Draw, Purpose};
 use crate::geo::BoroughGeo;
 use crate::people::{self, Person, Typing};
-use crate::plan::{date, first_of_month, money, next_terms, time_of_day, yes_no, Rows};
+use crate::plan::{date, first_of_month, money, next_terms, time_of_day, yes_no, RowWriter};
 use crate::{names, Error};
-
-/// The columns of `childcare-requests`, as `docs/DATA.md` names them, after the
-/// borough system's own `local_ref`.
-pub(crate) const COLUMNS: [&str; 23] = [
-    "local_ref",
-    "parent_ni_number",
-    "parent_name",
-    "child_name",
-    "child_date_of_birth",
-    "address",
-    "postcode",
-    "lsoa",
-    "lat",
-    "long",
-    "request_date",
-    "start_term",
-    "days",
-    "opens",
-    "closes",
-    "term_time_only",
-    "entitlement",
-    "hmrc_eligibility_code",
-    "send_need",
-    "priorities",
-    "preferences",
-    "max_distance_km",
-    "max_fee_per_hour",
-];
 
 /// Part-week patterns families ask for.
 const PART_WEEK: &[&str] = &["Mon;Wed;Fri", "Tue-Thu", "Mon-Wed", "Thu;Fri"];
 
-/// A borough's request rows: one for each linked parent (up to `records`), then
-/// parents met only here, in a shuffled order.
-pub(crate) fn rows(
+/// Writes a borough's request rows: request `i` is for linked parent `i` while
+/// there are any (up to `records`), then for parents met only here; the rows are
+/// written in a shuffled order, numbered in that order.
+pub(crate) fn write<W: Write>(
     seed: u64,
     today: Date,
     geo: &BoroughGeo,
     linked: &[Person],
-    urns: &[&str],
+    urns: &[String],
     records: usize,
-) -> Result<Rows, Error> {
+    out: &mut RowWriter<W>,
+) -> Result<(), Error> {
     let terms = next_terms(today)?;
-    let mut rows = Rows::with_capacity(records);
-    for i in 0..records {
-        let mut d = Draw::new(seed, geo.gss, Purpose::Request, i as u64);
-        let (parent, ni_given) = match linked.get(i) {
-            Some(person) => (person.clone(), true),
-            // Some case systems record a request before they have the NI number.
-            None => (
-                people::parent(seed, today, geo, i - linked.len())?,
-                !d.chance(80),
-            ),
-        };
-        rows.push(request(&mut d, today, &terms, &parent, ni_given, urns)?);
-    }
-    let mut order = Draw::new(seed, geo.gss, Purpose::Order, Purpose::Request as u64);
-    order.shuffle(&mut rows);
+    let order = shuffled(seed, geo.gss, Purpose::Request, records);
     let short = geo.gss.borough().short_code;
-    for (n, row) in rows.iter_mut().enumerate() {
-        row.insert(0, format!("{short}-REQ-{:05}", n + 1));
+    for (n, i) in order.into_iter().enumerate() {
+        let mut d = Draw::new(seed, geo.gss, Purpose::Request, i as u64);
+        let met_here;
+        let (parent, ni_given) = match linked.get(i) {
+            Some(person) => (person, true),
+            // Some case systems record a request before they have the NI number.
+            None => {
+                met_here = people::parent(seed, today, geo, i - linked.len())?;
+                (&met_here, !d.chance(80))
+            }
+        };
+        let local_ref = format!("{short}-REQ-{:05}", n + 1);
+        out.row(&request(
+            &mut d, local_ref, today, &terms, parent, ni_given, urns,
+        )?)?;
     }
-    Ok(rows)
+    Ok(())
 }
 
-/// One request's columns after `local_ref`.
+/// One request's row.
 fn request(
     d: &mut Draw,
+    local_ref: String,
     today: Date,
     terms: &[Term; 3],
     parent: &Person,
     ni_given: bool,
-    urns: &[&str],
+    urns: &[String],
 ) -> Result<Vec<String>, Error> {
     let typing = d.weighted(&[
         (60, Typing::Normal),
@@ -138,7 +114,7 @@ fn request(
         .min(urns.len());
     let mut preferences: Vec<&str> = Vec::with_capacity(wanted);
     while preferences.len() < wanted {
-        let urn = *d.pick(urns);
+        let urn = d.pick(urns).as_str();
         if !preferences.contains(&urn) {
             preferences.push(urn);
         }
@@ -167,6 +143,7 @@ fn request(
     let since_birth = (today - born).whole_days();
     let request_date = today.saturating_sub(Duration::days(d.between(0, since_birth.min(120))));
     Ok(vec![
+        local_ref,
         ni,
         parent.name(),
         format!("{} {}", d.pick(names::ANY), parent.surname),

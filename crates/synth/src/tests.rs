@@ -241,6 +241,19 @@ fn headers_are_the_columns_of_data_md_after_local_ref() {
 }
 
 #[test]
+fn headers_are_the_models_column_lists() {
+    for f in &render(&sample_plan()).unwrap() {
+        let (header, _) = table(f);
+        assert_eq!(
+            header.iter().collect::<Vec<_>>(),
+            borough_model::csv_columns(f.dataset),
+            "{}",
+            f.relative_path().display()
+        );
+    }
+}
+
+#[test]
 fn every_provider_derives_in_its_own_borough() {
     let plan = plan(&[LAMBETH, SOUTHWARK, LEWISHAM], 80);
     let files = render(&plan).unwrap();
@@ -483,6 +496,248 @@ fn ni_numbers_are_valid_and_use_only_the_synthetic_prefixes() {
             );
         }
     }
+}
+
+#[test]
+fn the_ni_prefix_lists_are_valid_disjoint_and_start_as_before() {
+    use crate::people::{PARENT_PREFIXES, PARTICIPANT_PREFIXES};
+    assert_eq!((PARTICIPANT_PREFIXES[0], PARENT_PREFIXES[0]), ("ZX", "ZY"));
+    let all: BTreeSet<&str> = PARTICIPANT_PREFIXES
+        .iter()
+        .chain(&PARENT_PREFIXES)
+        .copied()
+        .collect();
+    assert_eq!(all.len(), 200, "a prefix is listed twice");
+    for prefix in all {
+        assert!(
+            NiNumber::parse(&format!("{prefix}000000A")).is_ok(),
+            "{prefix}"
+        );
+    }
+}
+
+/// The NI numbers of a plan's files, normalised, checked to parse and to belong
+/// to one person each: a participant's everywhere they appear (their own
+/// borough's employment file, the next borough's as a visitor, their own
+/// borough's requests as a linked parent), and a parent met only in a request
+/// nowhere else. Returns the participants' and the other parents' numbers.
+fn people_by_ni(plan: &GenPlan, files: &[RenderedFile]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let normal = |typed: &str| {
+        assert!(NiNumber::parse(typed).is_ok(), "{typed} does not parse");
+        typed
+            .split_whitespace()
+            .collect::<String>()
+            .to_ascii_uppercase()
+    };
+    let boroughs = plan.boroughs.len();
+    let visitors = if boroughs >= 2 {
+        plan.records.div_ceil(12)
+    } else {
+        0
+    };
+    let own = plan.records - visitors;
+    // (name, date of birth) of each participant, and how many rows name them.
+    let mut participants: BTreeMap<String, ((String, String), usize)> = BTreeMap::new();
+    for f in files
+        .iter()
+        .filter(|f| f.dataset == Dataset::EmploymentParticipation)
+    {
+        let (header, rows) = table(f);
+        let mut in_file = BTreeSet::new();
+        for r in &rows {
+            let ni = normal(cell(&header, r, "ni_number"));
+            assert!(in_file.insert(ni.clone()), "{ni} twice in one file");
+            let who = (
+                cell(&header, r, "name").to_string(),
+                cell(&header, r, "date_of_birth").to_string(),
+            );
+            let entry = participants.entry(ni.clone()).or_insert((who.clone(), 0));
+            assert_eq!(entry.0, who, "{ni} names two people");
+            entry.1 += 1;
+        }
+    }
+    assert_eq!(participants.len(), boroughs * own, "participants");
+    let served_twice = participants.values().filter(|(_, n)| *n == 2).count();
+    assert_eq!(served_twice, boroughs * visitors, "visitors");
+    let mut linked = 0;
+    let mut parents = BTreeSet::new();
+    for f in files
+        .iter()
+        .filter(|f| f.dataset == Dataset::ChildcareRequests)
+    {
+        let (header, rows) = table(f);
+        for r in &rows {
+            let typed = cell(&header, r, "parent_ni_number");
+            if typed.is_empty() {
+                continue;
+            }
+            let ni = normal(typed);
+            match participants.get(&ni) {
+                Some(((name, _), _)) => {
+                    assert_eq!(name, cell(&header, r, "parent_name"), "{ni}");
+                    linked += 1;
+                }
+                None => assert!(parents.insert(ni.clone()), "{ni} names two parents"),
+            }
+        }
+    }
+    // Every eighth own participant, from the fourth, is a linked parent.
+    assert_eq!(linked, boroughs * ((own + 4) / 8), "linked");
+    (participants.into_keys().collect(), parents)
+}
+
+#[test]
+fn ni_numbers_past_the_first_10000_people_parse_and_stay_one_per_person() {
+    use crate::people::{PARENT_PREFIXES, PARTICIPANT_PREFIXES};
+    let plan = plan(&[SOUTHWARK], 25_000);
+    let (participants, parents) = people_by_ni(&plan, &render(&plan).unwrap());
+    let prefixes = |nis: &BTreeSet<String>| -> BTreeSet<String> {
+        nis.iter().map(|ni| ni[..2].to_string()).collect()
+    };
+    // Participants 0–24,999 use the first three prefixes; parents met only in a
+    // request (about 21,900 rows, 8 % without a number) the first three too.
+    let want = |list: &[&str]| list[..3].iter().map(|p| p.to_string()).collect();
+    assert_eq!(prefixes(&participants), want(&PARTICIPANT_PREFIXES));
+    assert_eq!(prefixes(&parents), want(&PARENT_PREFIXES));
+}
+
+#[test]
+fn ni_numbers_are_one_per_person_across_boroughs_and_roles() {
+    let plan = plan(&[LAMBETH, SOUTHWARK, LEWISHAM], 120);
+    let (participants, parents) = people_by_ni(&plan, &render(&plan).unwrap());
+    assert!(participants.is_disjoint(&parents));
+    assert!(participants.iter().all(|ni| ni.starts_with("ZX")));
+    assert!(parents.iter().all(|ni| ni.starts_with("ZY")));
+}
+
+#[test]
+fn the_last_person_a_plan_can_hold_has_a_valid_ni_number() {
+    let plan = plan(&[SOUTHWARK], 1);
+    let geo = crate::geo::BoroughGeo::new(gss(SOUTHWARK)).unwrap();
+    let last = MAX_RECORDS - 1;
+    let participant = crate::people::participant(plan.seed, plan.today, &geo, last).unwrap();
+    let parent = crate::people::parent(plan.seed, plan.today, &geo, last).unwrap();
+    for (ni, prefix) in [(&participant.ni, "MH"), (&parent.ni, "MJ")] {
+        assert!(NiNumber::parse(ni).is_ok(), "{ni}");
+        assert!(ni.starts_with(prefix) && ni[4..8] == *"9999", "{ni}");
+    }
+}
+
+/// Whether `urn` is an Ofsted URN as `docs/DATA.md` has it.
+fn is_urn(urn: &str) -> bool {
+    let digits =
+        |d: &str, n: &[usize]| n.contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
+    match urn.strip_prefix("EY") {
+        Some(rest) => digits(rest, &[6]),
+        None => digits(urn, &[6, 7]),
+    }
+}
+
+#[test]
+fn urns_stay_valid_and_unique_past_the_first_25000_providers() {
+    use crate::places::EY_PER_BOROUGH;
+    // About 25,500 providers a borough, so the last 500 or so are past the `EY`
+    // block; the model derives the providers either side of the boundary.
+    let plan = plan(&[LAMBETH, SOUTHWARK], 62_000);
+    let derived_from = EY_PER_BOROUGH - 200;
+    let mut seen: BTreeMap<String, GssCode> = BTreeMap::new();
+    for borough in &plan.boroughs {
+        let geo = crate::geo::BoroughGeo::new(*borough).unwrap();
+        let mut out =
+            crate::plan::RowWriter::new(Vec::new(), *borough, Dataset::ChildcarePlaces).unwrap();
+        let (mut index, mut seven_digit, mut unnamed) = (0, 0, 0);
+        crate::places::each_provider(plan.seed, &geo, plan.records, |p| {
+            match &p.urn {
+                None => {
+                    assert!(index >= EY_PER_BOROUGH, "provider {index} has no URN");
+                    assert_eq!(p.provider_type, ProviderType::Childminder);
+                    unnamed += 1;
+                }
+                Some(urn) => {
+                    assert!(is_urn(urn), "{urn}");
+                    assert_eq!(urn.starts_with("EY"), index < EY_PER_BOROUGH, "{urn}");
+                    seven_digit += usize::from(urn.len() == 7);
+                    if let Some(other) = seen.insert(urn.clone(), *borough) {
+                        panic!("{urn} is used in {other} and {borough}");
+                    }
+                }
+            }
+            index += 1;
+            if index > derived_from {
+                p.write(&mut out)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(
+            seven_digit > 200 && unnamed > 100,
+            "{seven_digit} {unnamed}"
+        );
+        let (csv, rows) = out.finish().unwrap();
+        let f = RenderedFile {
+            borough: *borough,
+            dataset: Dataset::ChildcarePlaces,
+            rows,
+            csv,
+        };
+        let derived = derived_places(&plan, &f);
+        assert!(derived.len() > 500, "{}", derived.len());
+        let bad: Vec<String> = derived
+            .into_iter()
+            .filter_map(|(r, result)| result.err().map(|e| format!("{r}: {e}")))
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+}
+
+#[test]
+fn each_borough_has_its_own_block_of_seven_digit_urns() {
+    use crate::places::{Urns, EY_PER_BOROUGH, SEVEN_DIGIT_PER_BOROUGH};
+    let mut blocks = Vec::new();
+    for b in borough_model::Borough::all() {
+        let geo = crate::geo::BoroughGeo::new(b.gss).unwrap();
+        let urn = |used: usize| {
+            Urns::after(&geo, used)
+                .next(&geo, EY_PER_BOROUGH, ProviderType::NonDomesticPremises)
+                .unwrap()
+                .unwrap()
+        };
+        let (first, last) = (urn(0), urn(SEVEN_DIGIT_PER_BOROUGH - 1));
+        assert!(is_urn(&first) && is_urn(&last), "{first} {last}");
+        assert_eq!((first.len(), last.len()), (7, 7));
+        blocks.push((first.parse::<u32>().unwrap(), last.parse::<u32>().unwrap()));
+    }
+    blocks.sort();
+    assert_eq!(blocks.len(), 33);
+    assert!(blocks.windows(2).all(|w| w[0].1 < w[1].0), "{blocks:?}");
+}
+
+#[test]
+fn a_borough_needing_more_urns_than_its_block_is_refused() {
+    use crate::places::{Urns, EY_PER_BOROUGH, MAX_NAMED_PROVIDERS, SEVEN_DIGIT_PER_BOROUGH};
+    let geo = crate::geo::BoroughGeo::new(gss(LEWISHAM)).unwrap();
+    let mut urns = Urns::after(&geo, SEVEN_DIGIT_PER_BOROUGH - 1);
+    let index = EY_PER_BOROUGH + 400_000;
+    assert!(urns
+        .next(&geo, index, ProviderType::Childminder)
+        .unwrap()
+        .is_none());
+    assert!(urns
+        .next(&geo, index, ProviderType::HomeChildcarer)
+        .unwrap()
+        .is_some());
+    let err = urns
+        .next(&geo, index + 1, ProviderType::DomesticPremises)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TooManyProviders { max, .. } if max == MAX_NAMED_PROVIDERS),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("Lewisham") && text.contains("ask for fewer records"),
+        "{text}"
+    );
 }
 
 #[test]
