@@ -404,6 +404,33 @@ fn changes_since_starts_and_stops_inside_one_batch() {
 }
 
 #[test]
+fn changes_are_read_right_when_other_batches_records_lie_between() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    // The first batch's ids rise (read by one scan); the second's lie between them.
+    store
+        .ingest(
+            D,
+            &[upsert("a", b"A"), upsert("c", b"C"), upsert("e", b"E")],
+        )
+        .unwrap();
+    store
+        .ingest(D, &[upsert("d", b"D"), upsert("b", b"B")])
+        .unwrap();
+    let got: Vec<(u64, String, Vec<u8>)> = store
+        .changes_since(D, Seq(0), 10)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.seq.0, c.id.as_str().to_string(), c.payload.unwrap()))
+        .collect();
+    let want: Vec<(u64, String, Vec<u8>)> = [(1, "a"), (2, "c"), (3, "e"), (4, "d"), (5, "b")]
+        .into_iter()
+        .map(|(seq, id)| (seq, id.to_string(), id.to_uppercase().into_bytes()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn a_record_changed_twice_in_one_batch_is_served_once_as_it_ends() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
