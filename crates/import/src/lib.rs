@@ -39,7 +39,7 @@ use borough_proto::v1;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
-use batch::{Batch, Batcher, Grouper};
+use batch::{Batch, Batcher, Group, Grouper};
 use check::{Checked, Checker};
 pub use error::{Error, RowProblem};
 use progress::Progress;
@@ -184,41 +184,54 @@ fn pass(
     let format = source.format();
     let mut groups = Grouper::new(source, dataset, format);
     let mut out = PassOutcome::default();
-    while let Some(group) = groups.next_group()? {
-        out.rows += group.rows.len() as u64;
-        progress.rows(out.rows, bytes.load(Ordering::Relaxed));
-        match checker.check(&group) {
-            Checked::Good { op, flags } => {
-                out.records += 1;
-                out.flagged += flags.len() as u64;
-                if let Some(report) = report.as_deref_mut() {
-                    for flag in &flags {
-                        report.add(flag)?;
+    let mut chunk: Vec<Group> = Vec::with_capacity(CHECK_CHUNK);
+    'file: loop {
+        chunk.clear();
+        while chunk.len() < CHECK_CHUNK {
+            match groups.next_group()? {
+                Some(group) => chunk.push(group),
+                None => break,
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        for (group, checked) in chunk.iter().zip(check_all(checker, &chunk)) {
+            out.rows += group.rows.len() as u64;
+            progress.rows(out.rows, bytes.load(Ordering::Relaxed));
+            match checked {
+                Checked::Good { op, flags } => {
+                    out.records += 1;
+                    out.flagged += flags.len() as u64;
+                    if let Some(report) = report.as_deref_mut() {
+                        for flag in &flags {
+                            report.add(flag)?;
+                        }
                     }
-                }
-                if let Some(sink) = &mut sink {
-                    if let Some(batch) =
-                        sink.batcher.push(op, group.first_line(), group.last_line())
-                    {
-                        if !(sink.send)(batch) {
-                            out.stopped = true;
-                            break;
+                    if let Some(sink) = &mut sink {
+                        if let Some(batch) =
+                            sink.batcher.push(op, group.first_line(), group.last_line())
+                        {
+                            if !(sink.send)(batch) {
+                                out.stopped = true;
+                                break 'file;
+                            }
                         }
                     }
                 }
-            }
-            Checked::Bad { problems, left_out } => {
-                if sink.as_ref().is_some_and(|s| s.stop_on_bad) {
-                    out.changed_at = Some(group.first_line());
-                    break;
-                }
-                out.rejected += group.rows.len() as u64;
-                out.problems += problems.len() as u64;
-                let room = PROBLEMS_LISTED.saturating_sub(out.listed.len());
-                out.listed.extend(problems.iter().take(room).cloned());
-                if let Some(report) = report.as_deref_mut() {
-                    for entry in problems.iter().chain(&left_out) {
-                        report.add(entry)?;
+                Checked::Bad { problems, left_out } => {
+                    if sink.as_ref().is_some_and(|s| s.stop_on_bad) {
+                        out.changed_at = Some(group.first_line());
+                        break 'file;
+                    }
+                    out.rejected += group.rows.len() as u64;
+                    out.problems += problems.len() as u64;
+                    let room = PROBLEMS_LISTED.saturating_sub(out.listed.len());
+                    out.listed.extend(problems.iter().take(room).cloned());
+                    if let Some(report) = report.as_deref_mut() {
+                        for entry in problems.iter().chain(&left_out) {
+                            report.add(entry)?;
+                        }
                     }
                 }
             }
@@ -233,6 +246,39 @@ fn pass(
     }
     progress.finish();
     Ok(out)
+}
+
+/// Records read ahead and checked together, split over the machine's CPUs.
+const CHECK_CHUNK: usize = 1024;
+
+/// Checks `groups`, in order, on as many threads as the machine has CPUs (at
+/// most 4): checking and deriving is most of a checking pass, and the node is
+/// idle while it runs.
+fn check_all(checker: &Checker, groups: &[Group]) -> Vec<Checked> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || groups.len() < 64 {
+        return groups.iter().map(|g| checker.check(g)).collect();
+    }
+    let per_thread = groups.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|g| checker.check(g))
+                        .collect::<Vec<Checked>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(checked) => checked,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect::<Vec<Checked>>()
+    })
 }
 
 /// Checks every row of `file` as `borough`'s node would, sending nothing, and

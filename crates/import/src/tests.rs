@@ -193,6 +193,40 @@ fn skip_invalid_counts_bad_rows_as_rejected_and_reports_them() {
 }
 
 #[test]
+fn records_checked_together_are_reported_in_file_order() {
+    // Enough records to be checked in chunks across threads.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = [7usize, 700, 1500, 2999];
+    let rows: Vec<String> = (0..3000)
+        .map(|i| {
+            let born = if bad.contains(&i) {
+                "1990-13-45"
+            } else {
+                "1990-06-15"
+            };
+            participant(&format!("E{i}"), born)
+        })
+        .collect();
+    let summary = check(
+        Dataset::EmploymentParticipation,
+        &participants(dir.path(), &rows),
+        &skipping(),
+    )
+    .unwrap();
+    assert_eq!(
+        (summary.rows, summary.records, summary.rejected),
+        (3000, 2996, 4)
+    );
+    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let lines: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.split(',').next()?.parse().ok())
+        .collect();
+    // Line 1 is the header, so row i is on line i + 2.
+    assert_eq!(lines, bad.map(|i| i as u64 + 2), "{text}");
+}
+
+#[test]
 fn the_report_goes_where_rejects_says() {
     let dir = tempfile::tempdir().unwrap();
     let wanted = dir.path().join("elsewhere.csv");
