@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::import_load::{ImportReport, ImportRun, IMPORT_RATIO_TARGET};
+use crate::machine::Machine;
 use crate::{SyncReport, LAG_P99_TARGET_MS, SYNC_RATIO_TARGET};
 
 /// `1234567.8` → `"1,234,568"`.
@@ -39,31 +40,56 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
+/// The lines every report starts with: what ran, where and on which source.
+struct RunHeader<'a> {
+    benchmark: &'a str,
+    command: &'a str,
+    settings: &'a str,
+    started_at: &'a str,
+    machine: &'a Machine,
+    source: &'a str,
+}
+
+impl RunHeader<'_> {
+    fn write(&self, o: &mut String) {
+        let m = self.machine;
+        let _ = writeln!(o, "borough-bench {}", self.benchmark);
+        let _ = writeln!(o, "command:  {}", self.command);
+        let _ = writeln!(o, "settings: {}", self.settings);
+        let _ = writeln!(o, "started:  {}", self.started_at);
+        let _ = writeln!(
+            o,
+            "machine:  {} CPUs (nproc), {}, {:.1} GiB memory, Linux {}, temp dir {}",
+            m.cpus,
+            m.cpu_model,
+            m.memory_bytes as f64 / (1u64 << 30) as f64,
+            m.kernel,
+            m.temp_dir.display()
+        );
+        let _ = writeln!(o, "build:    {}, source {}", m.profile, self.source);
+    }
+}
+
 /// Renders the report.
 pub fn render(r: &SyncReport) -> String {
     let mut o = String::new();
     let m = &r.machine;
     let c = &r.config;
-    let _ = writeln!(o, "borough-bench sync");
-    let _ = writeln!(o, "command:  {}", c.command);
-    let _ = writeln!(
-        o,
-        "settings: records {}, lag {} s at {} changes/s",
+    let settings = format!(
+        "records {}, lag {} s at {} changes/s",
         thousands(c.records as f64),
         c.lag_seconds,
         thousands(f64::from(c.rate))
     );
-    let _ = writeln!(o, "started:  {}", r.started_at);
-    let _ = writeln!(
-        o,
-        "machine:  {} CPUs (nproc), {}, {:.1} GiB memory, Linux {}, temp dir {}",
-        m.cpus,
-        m.cpu_model,
-        m.memory_bytes as f64 / (1u64 << 30) as f64,
-        m.kernel,
-        m.temp_dir.display()
-    );
-    let _ = writeln!(o, "build:    {}, source {}", m.profile, r.source);
+    let run = RunHeader {
+        benchmark: "sync",
+        command: &c.command,
+        settings: &settings,
+        started_at: &r.started_at,
+        machine: m,
+        source: &r.source,
+    };
+    run.write(&mut o);
     let _ = writeln!(
         o,
         "records:  Lambeth provider inputs cycling {} templates, distinct local references; derived record (payload) mean {:.1} B as derived here, {:.1} B as stored at Lambeth; mean on-wire change {:.1} B",
@@ -250,29 +276,23 @@ fn import_line(o: &mut String, name: &str, run: &ImportRun) {
 /// Renders the report of an `import` run.
 pub fn render_import(r: &ImportReport) -> String {
     let mut o = String::new();
-    let m = &r.machine;
     let c = &r.config;
-    let _ = writeln!(o, "borough-bench import");
-    let _ = writeln!(o, "command:  {}", c.command);
-    let _ = writeln!(
-        o,
-        "settings: {} rows of {} (borough gen, one borough, seed {}), batches of {}",
+    let settings = format!(
+        "{} rows of {} (borough gen, one borough, seed {}), batches of {}",
         thousands(c.rows as f64),
         c.dataset,
         crate::import_load::SEED,
         thousands(c.batch as f64)
     );
-    let _ = writeln!(o, "started:  {}", r.started_at);
-    let _ = writeln!(
-        o,
-        "machine:  {} CPUs (nproc), {}, {:.1} GiB memory, Linux {}, temp dir {}",
-        m.cpus,
-        m.cpu_model,
-        m.memory_bytes as f64 / (1u64 << 30) as f64,
-        m.kernel,
-        m.temp_dir.display()
-    );
-    let _ = writeln!(o, "build:    {}, source {}", m.profile, r.source);
+    let run = RunHeader {
+        benchmark: "import",
+        command: &c.command,
+        settings: &settings,
+        started_at: &r.started_at,
+        machine: &r.machine,
+        source: &r.source,
+    };
+    run.write(&mut o);
     let _ = writeln!(o, "file:     generated in {}", secs(r.generate));
 
     let (csv, sled) = (&r.csv, &r.sled);
