@@ -1,5 +1,5 @@
 //! Ceiling 2: sled's batched insert rate with the durability the store gives a peer
-//! batch: a fresh database opened as `Store::open` opens it (sled defaults), one
+//! batch: a fresh database opened as `Store::open` opens it (`StoreOptions`), one
 //! tree, each batch of `batch_size` records plus a checkpoint key applied with one
 //! `Tree::apply_batch` and then `Db::flush`, before the next batch starts. No
 //! reads, no decoding, no network.
@@ -44,14 +44,17 @@ impl SledCeiling {
     }
 }
 
-/// Writes `records` values (store header + a derived record) under random-looking
-/// 16-byte keys into a fresh sled database in a temporary folder, in batches of
-/// `batch_size`. Blocking: call it from `spawn_blocking` or a plain thread.
+/// Writes `records` values (store header + a derived record) under record keys
+/// whose ids rise as a node's do into a fresh sled database in a temporary folder,
+/// in batches of `batch_size`. Blocking: call it from `spawn_blocking` or a plain
+/// thread.
 pub fn measure(set: &RecordSet, records: u64, batch_size: usize) -> anyhow::Result<SledCeiling> {
     let dir = tempfile::Builder::new()
         .prefix("borough-bench-sled-")
         .tempdir()?;
-    let db = sled::Config::new().path(dir.path()).open()?;
+    let db = borough_store::StoreOptions::default()
+        .sled_config(dir.path())
+        .open()?;
     let tree = db.open_tree("state")?;
     let batch_size = batch_size.max(1);
     let mut apply = Duration::ZERO;

@@ -90,6 +90,8 @@ pub struct Limits {
     pub shutdown_grace: Duration,
     /// How often replicas are checked against their agreement's retention period.
     pub retention_check: Duration,
+    /// The most memory the store's page cache may use, in bytes.
+    pub store_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -102,6 +104,7 @@ impl Default for Limits {
             max_concurrent_streams: 256,
             shutdown_grace: Duration::from_secs(10),
             retention_check: Duration::from_secs(3600),
+            store_cache_bytes: borough_store::StoreOptions::DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -164,6 +167,7 @@ struct LimitsSection {
     max_concurrent_streams: Option<u32>,
     shutdown_grace_ms: Option<u64>,
     retention_check_ms: Option<u64>,
+    store_cache_mib: Option<u64>,
 }
 
 impl NodeConfig {
@@ -279,6 +283,9 @@ impl NodeConfig {
     }
 }
 
+/// The largest store cache a configuration may ask for, in MiB.
+const MAX_STORE_CACHE_MIB: u64 = 1024 * 1024;
+
 fn limits(s: &LimitsSection) -> Result<Limits, (&'static str, String)> {
     let d = Limits::default();
     let positive = |name: &'static str, v: Option<usize>, default: usize| match v {
@@ -338,6 +345,17 @@ fn limits(s: &LimitsSection) -> Result<Limits, (&'static str, String)> {
             s.retention_check_ms,
             d.retention_check,
         )?,
+        store_cache_bytes: match s.store_cache_mib {
+            Some(0) => return Err(("store_cache_mib", "must be at least 1".into())),
+            Some(mib) if mib > MAX_STORE_CACHE_MIB => {
+                return Err((
+                    "store_cache_mib",
+                    format!("must be at most {MAX_STORE_CACHE_MIB} (1 TiB)"),
+                ))
+            }
+            Some(mib) => mib * 1024 * 1024,
+            None => d.store_cache_bytes,
+        },
     })
 }
 

@@ -45,8 +45,21 @@ fn new_record_id() -> RecordId {
         .unwrap_or(0);
     let id = previous.max(clock) + 1;
     let noise: u32 = rand::random();
+    let mut digits = [0u8; 24];
+    hex_digits(id, &mut digits[..16]);
+    hex_digits(u64::from(noise), &mut digits[16..]);
     // 24 hex digits always satisfy RecordId's rules.
-    RecordId::parse(&format!("{id:016x}{noise:08x}")).expect("hex digits form a valid record id")
+    let text = std::str::from_utf8(&digits).expect("hex digits are ASCII");
+    RecordId::parse(text).expect("hex digits form a valid record id")
+}
+
+/// Writes the low `out.len()` hex digits of `n` into `out`, most significant first.
+fn hex_digits(mut n: u64, out: &mut [u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for digit in out.iter_mut().rev() {
+        *digit = HEX[(n & 0xf) as usize];
+        n >>= 4;
+    }
 }
 
 fn now_ms() -> u64 {
@@ -102,6 +115,16 @@ impl IngestService {
         caller: &PeerIdentity,
         checked: CheckedBatch,
     ) -> Result<v1::IngestAck, Status> {
+        self.apply_checked(caller, checked).await?.flush().await
+    }
+
+    /// Writes a checked batch, with its audit entry, without waiting for the disk:
+    /// the batch is acknowledged only once [`AppliedBatch::flush`] returns.
+    async fn apply_checked(
+        &self,
+        caller: &PeerIdentity,
+        checked: CheckedBatch,
+    ) -> Result<AppliedBatch, Status> {
         let CheckedBatch {
             batch_ref,
             dataset,
@@ -124,17 +147,48 @@ impl IngestService {
                 outcome.written, outcome.unchanged, outcome.deleted, outcome.not_found
             ),
         };
-        let outcome = tokio::task::spawn_blocking(move || {
+        let applied = tokio::task::spawn_blocking(move || {
             store
-                .ingest_local(dataset, &ops, new_record_id, audit)
-                .map(|o| o.outcome)
+                .ingest_local_applied(dataset, &ops, new_record_id, audit)
+                .map(|(applied, _)| applied)
         })
         .await
         .map_err(|e| Status::internal(format!("ingest task failed: {e}")))?
-        .map_err(|e| {
-            tracing::error!(error = %e, "ingest failed");
-            Status::internal("the node could not write the batch durably; see its log")
-        })?;
+        .map_err(write_failed)?;
+        Ok(AppliedBatch {
+            batch_ref,
+            dataset,
+            applied,
+        })
+    }
+}
+
+/// The status for a batch the store could not write or flush; the cause goes to
+/// the node's log, not to the caller.
+fn write_failed(e: borough_store::Error) -> Status {
+    tracing::error!(error = %e, "ingest failed");
+    Status::internal("the node could not write the batch durably; see its log")
+}
+
+/// A batch written to the store, waiting for its flush before it is acknowledged.
+struct AppliedBatch {
+    batch_ref: String,
+    dataset: Dataset,
+    applied: borough_store::Applied,
+}
+
+impl AppliedBatch {
+    /// Waits until the batch is durable and makes its acknowledgement.
+    async fn flush(self) -> Result<v1::IngestAck, Status> {
+        let AppliedBatch {
+            batch_ref,
+            dataset,
+            applied,
+        } = self;
+        let outcome = tokio::task::spawn_blocking(move || applied.flush())
+            .await
+            .map_err(|e| Status::internal(format!("ingest task failed: {e}")))?
+            .map_err(write_failed)?;
         info!(
             %dataset,
             written = outcome.written,
@@ -320,10 +374,12 @@ impl v1::ingest_server::Ingest for IngestService {
     ) -> Result<Response<Self::StreamStream>, Status> {
         let caller = caller(&request)?;
         let mut inbound = request.into_inner();
-        // Two stages, so that checking and deriving the next batch overlaps
-        // storing this one: batches are still stored and acknowledged in order,
-        // and the first failure (check or store) is the stream's last answer.
+        // Three stages, so that checking and deriving one batch, writing the one
+        // before, and waiting for the disk to take the one before that all overlap:
+        // batches are still written and acknowledged in order, and the first
+        // failure (check, write or flush) is the stream's last answer.
         let (checked_tx, mut checked_rx) = mpsc::channel::<Result<CheckedBatch, Status>>(1);
+        let (applied_tx, mut applied_rx) = mpsc::channel::<Result<AppliedBatch, Status>>(1);
         let (tx, rx) = mpsc::channel(4);
         let span = tracing::info_span!("ingest_stream", caller = %caller);
         let checker = self.clone();
@@ -347,8 +403,23 @@ impl v1::ingest_server::Ingest for IngestService {
         tokio::spawn(
             async move {
                 while let Some(checked) = checked_rx.recv().await {
-                    let ack = match checked {
-                        Ok(checked) => service.store_checked(&caller, checked).await,
+                    let applied = match checked {
+                        Ok(checked) => service.apply_checked(&caller, checked).await,
+                        Err(status) => Err(status),
+                    };
+                    let failed = applied.is_err();
+                    if applied_tx.send(applied).await.is_err() || failed {
+                        break;
+                    }
+                }
+            }
+            .instrument(span.clone()),
+        );
+        tokio::spawn(
+            async move {
+                while let Some(applied) = applied_rx.recv().await {
+                    let ack = match applied {
+                        Ok(applied) => applied.flush().await,
                         Err(status) => Err(status),
                     };
                     let failed = ack.is_err();
@@ -360,5 +431,30 @@ impl v1::ingest_server::Ingest for IngestService {
             .instrument(span),
         );
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_ids_are_24_hex_digits_and_rise() {
+        let ids: Vec<RecordId> = (0..1000).map(|_| new_record_id()).collect();
+        for id in &ids {
+            assert_eq!(id.as_str().len(), 24, "{id}");
+            assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        }
+        assert!(ids.windows(2).all(|w| w[0].as_str() < w[1].as_str()));
+    }
+
+    #[test]
+    fn hex_digits_keep_leading_zeros_and_drop_higher_digits() {
+        let mut out = [0u8; 8];
+        hex_digits(0xab, &mut out);
+        assert_eq!(&out, b"000000ab");
+        let mut out = [0u8; 2];
+        hex_digits(0x1234, &mut out);
+        assert_eq!(&out, b"34");
     }
 }

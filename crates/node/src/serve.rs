@@ -10,7 +10,7 @@ use borough_model::{Dataset, GssCode, LinkageKey};
 use borough_proto::v1;
 use borough_security::agreements::{self, AgreementBook};
 use borough_security::tls::{self, Credentials, TrustAnchors};
-use borough_store::Store;
+use borough_store::{Store, StoreOptions};
 use borough_sync::{ChangeFeed, FlowBoard, PeerLink, PeerTarget, Projection};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -109,7 +109,14 @@ impl Node {
 
     /// Opens (creating if new) the node's data directory.
     pub fn open_store(&self) -> Result<Store, Error> {
-        Ok(Store::open(&self.config.data_dir, self.config.borough)?)
+        let options = StoreOptions {
+            cache_bytes: self.config.limits.store_cache_bytes,
+        };
+        Ok(Store::open_with(
+            &self.config.data_dir,
+            self.config.borough,
+            options,
+        )?)
     }
 
     /// One link per (peer, dataset) that the peer discloses to us under an agreement.

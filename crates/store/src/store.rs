@@ -1,6 +1,6 @@
 //! The `Store`: opening a data directory, own ingest, peer batches and reads.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -50,6 +50,46 @@ pub struct IngestOutcome {
     pub not_found: u64,
     /// The own log head after the batch.
     pub head: Seq,
+}
+
+/// An own batch written to the store but not yet durable: neither acknowledge it
+/// nor expect peers to see it until [`Applied::flush`] returns. Until then the next
+/// batch may be applied, so that its work overlaps this one's wait for the disk.
+#[must_use = "an applied batch is not durable until it is flushed"]
+#[derive(Debug)]
+pub struct Applied {
+    store: Store,
+    dataset: Dataset,
+    outcome: IngestOutcome,
+    needs_flush: bool,
+}
+
+impl Applied {
+    /// What the batch did (before it is durable).
+    pub fn outcome(&self) -> &IngestOutcome {
+        &self.outcome
+    }
+
+    /// Makes the batch, and every write before it, durable, then lets subscribers
+    /// see the new head.
+    pub fn flush(self) -> Result<IngestOutcome, Error> {
+        if self.needs_flush {
+            let inner = &*self.store.inner;
+            inner.flush()?;
+            // A later batch flushed first may have published a higher head already.
+            let head = self.outcome.head;
+            inner
+                .head_sender(self.dataset)
+                .send_if_modified(|published| {
+                    let newer = head > *published;
+                    if newer {
+                        *published = head;
+                    }
+                    newer
+                });
+        }
+        Ok(self.outcome)
+    }
 }
 
 /// One entry of an origin's change log, as replicated between boroughs.
@@ -110,8 +150,31 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// One own change: the record and its new payload (`None` deletes it).
-pub(crate) type OwnChange<'a> = (&'a RecordId, Option<&'a [u8]>);
+/// One own change: the record, its new payload (`None` deletes it), and what the
+/// caller already knows about the record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OwnChange<'a> {
+    pub(crate) id: &'a RecordId,
+    pub(crate) payload: Option<&'a [u8]>,
+    /// The caller has just checked that the id is on no own record (it is newly
+    /// assigned), so this change needs no read of a prior version.
+    pub(crate) fresh: bool,
+    /// The id may come again later in the batch, so this change must be remembered
+    /// as that one's prior. Only callers that know an id comes once may clear it.
+    pub(crate) may_repeat: bool,
+}
+
+impl<'a> OwnChange<'a> {
+    /// A change to a record that may exist and may come again in the batch.
+    pub(crate) fn of(id: &'a RecordId, payload: Option<&'a [u8]>) -> Self {
+        OwnChange {
+            id,
+            payload,
+            fresh: false,
+            may_repeat: true,
+        }
+    }
+}
 
 /// Makes the audit entry for an own batch from its outcome.
 pub(crate) type MakeAudit<'a> = Box<dyn FnOnce(&IngestOutcome) -> AuditEntry + 'a>;
@@ -124,9 +187,6 @@ pub(crate) struct OwnExtras {
     pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Deletes the caller could not resolve to a record, counted as not found.
     pub(crate) not_found: u64,
-    /// Ids the caller has just checked are not on disk (newly assigned), so their
-    /// first change needs no read of a prior version.
-    pub(crate) fresh: HashSet<RecordId>,
 }
 
 /// What is known about a record before a change in the current batch: from this
@@ -138,13 +198,48 @@ struct Prior {
     live: bool,
 }
 
+/// How a data directory is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The most memory sled's page cache may hold, in bytes. Its own default is
+    /// 1 GiB, which a node then grows into as its store grows.
+    pub cache_bytes: u64,
+}
+
+impl StoreOptions {
+    /// The page cache a node gets unless its configuration says otherwise.
+    pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+    /// The sled configuration for `dir` with these options: the ceiling benchmark
+    /// opens its database the same way.
+    pub fn sled_config(&self, dir: &Path) -> sled::Config {
+        sled::Config::new()
+            .path(dir)
+            .cache_capacity(self.cache_bytes)
+    }
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            cache_bytes: Self::DEFAULT_CACHE_BYTES,
+        }
+    }
+}
+
 impl Store {
-    /// Opens (creating if absent) the data directory. A new directory gets the schema
-    /// version and owning borough; a directory with another schema version, data but
-    /// no schema version, or another owning borough is refused.
+    /// Opens (creating if absent) the data directory with the default options. A
+    /// new directory gets the schema version and owning borough; a directory with
+    /// another schema version, data but no schema version, or another owning
+    /// borough is refused.
     pub fn open(dir: &Path, own: GssCode) -> Result<Store, Error> {
+        Store::open_with(dir, own, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with the given options.
+    pub fn open_with(dir: &Path, own: GssCode, options: StoreOptions) -> Result<Store, Error> {
         let path = dir.to_path_buf();
-        let db = open_db(dir, &path)?;
+        let db = open_db(&options.sled_config(dir), &path)?;
         check_meta(&db, &path, own)?;
 
         let state = db
@@ -218,24 +313,25 @@ impl Store {
         let changes: Vec<OwnChange<'_>> = batch
             .iter()
             .map(|item| match item {
-                Ingest::Upsert { id, payload } => (id, Some(payload.as_slice())),
-                Ingest::Delete { id } => (id, None),
+                Ingest::Upsert { id, payload } => OwnChange::of(id, Some(payload.as_slice())),
+                Ingest::Delete { id } => OwnChange::of(id, None),
             })
             .collect();
-        self.ingest_locked(dataset, &changes, OwnExtras::default(), audit)
+        self.ingest_locked(dataset, &changes, OwnExtras::default(), audit)?
+            .flush()
     }
 
     /// The one own-write path (ingest, local ingest, erasure). The caller holds the
     /// writer lock for (dataset, own). Applies `changes` in order, assigning versions
-    /// and seqs, together with `extras.writes` in one batch; appends the audit entry;
-    /// flushes; then publishes the head.
+    /// and seqs, together with `extras.writes` in one batch, and appends the audit
+    /// entry. Nothing is durable or visible to peers until [`Applied::flush`].
     pub(crate) fn ingest_locked(
         &self,
         dataset: Dataset,
         changes: &[OwnChange<'_>],
         extras: OwnExtras,
         audit: Option<MakeAudit<'_>>,
-    ) -> Result<IngestOutcome, Error> {
+    ) -> Result<Applied, Error> {
         let inner = &*self.inner;
 
         let hkey = head_key(dataset);
@@ -254,11 +350,16 @@ impl Store {
         // The ids given seqs first_seq.. in order, written as one log run.
         let first_seq = head + 1;
         let mut run: Vec<&RecordId> = Vec::new();
-        for &(id, payload) in changes {
+        for change in changes {
+            let (id, payload) = (change.id, change.payload);
             let key = record_key(&prefix, id);
-            let (prior, unchanged) = match latest.get(id) {
+            let earlier = match change.may_repeat {
+                true => latest.get(id),
+                false => None,
+            };
+            let (prior, unchanged) = match earlier {
                 Some((prior, stored)) => (Some(*prior), prior.live && *stored == payload),
-                None if extras.fresh.contains(id) => (None, false),
+                None if change.fresh => (None, false),
                 None => inner.prior_on_disk(&key, payload)?,
             };
             let live_before = prior.is_some_and(|p| p.live);
@@ -286,12 +387,14 @@ impl Store {
                 (true, false) => count = count.saturating_sub(1),
                 _ => {}
             }
-            let now = Prior {
-                version,
-                seq: head,
-                live: payload.is_some(),
-            };
-            latest.insert(id, (now, payload));
+            if change.may_repeat {
+                let now = Prior {
+                    version,
+                    seq: head,
+                    live: payload.is_some(),
+                };
+                latest.insert(id, (now, payload));
+            }
         }
 
         let changed = outcome.written + outcome.deleted > 0;
@@ -327,12 +430,8 @@ impl Store {
             None => false,
         };
         // Also covers an earlier call whose write landed but whose flush failed: its
-        // changes become durable (and visible to peers) now.
-        let published = inner.head_sender(dataset);
-        if head > published.borrow().0 || audited || has_extras {
-            inner.flush()?;
-            published.send_replace(Seq(head));
-        }
+        // changes become durable (and visible to peers) with this one's.
+        let needs_flush = head > inner.head_sender(dataset).borrow().0 || audited || has_extras;
         tracing::debug!(
             dataset = %dataset,
             written = outcome.written,
@@ -340,9 +439,14 @@ impl Store {
             deleted = outcome.deleted,
             not_found = outcome.not_found,
             head,
-            "own batch ingested"
+            "own batch applied"
         );
-        Ok(outcome)
+        Ok(Applied {
+            store: self.clone(),
+            dataset,
+            outcome,
+            needs_flush,
+        })
     }
 
     /// The last seq assigned in this node's own log and flushed (`Seq(0)` if none).
@@ -749,11 +853,11 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// background flusher thread exits, a moment after the last handle is dropped, so a
 /// directory closed just before (a node restarted in the same process) can briefly
 /// look locked: retry for up to `LOCK_WAIT` before calling it held.
-fn open_db(dir: &Path, path: &Path) -> Result<sled::Db, Error> {
+fn open_db(config: &sled::Config, path: &Path) -> Result<sled::Db, Error> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     let mut wait = std::time::Duration::from_millis(5);
     loop {
-        match sled::Config::new().path(dir).open() {
+        match config.open() {
             Ok(db) => return Ok(db),
             Err(source) => match open_error(path, source) {
                 Error::Locked { .. } if std::time::Instant::now() < deadline => {

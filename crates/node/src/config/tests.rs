@@ -84,3 +84,20 @@ fn zero_limits_are_refused() {
     let e = error_of(&format!("{GOOD}\n[limits]\nbatch_size = 0\n"));
     assert!(e.contains("limits.batch_size"), "{e}");
 }
+
+#[test]
+fn store_cache_is_set_in_mib_and_bounded() {
+    let path = Path::new("/etc/borough/lambeth.toml");
+    let config =
+        NodeConfig::parse(path, &format!("{GOOD}\n[limits]\nstore_cache_mib = 32\n")).unwrap();
+    assert_eq!(config.limits.store_cache_bytes, 32 * 1024 * 1024);
+    let default = NodeConfig::parse(path, GOOD).unwrap();
+    assert_eq!(
+        default.limits.store_cache_bytes,
+        borough_store::StoreOptions::DEFAULT_CACHE_BYTES
+    );
+    for bad in ["0", "1048577"] {
+        let e = error_of(&format!("{GOOD}\n[limits]\nstore_cache_mib = {bad}\n"));
+        assert!(e.contains("limits.store_cache_mib"), "{e}");
+    }
+}

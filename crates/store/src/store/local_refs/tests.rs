@@ -379,3 +379,127 @@ fn erased_case_ingested_again_gets_a_new_id() {
     assert_ne!(out.mappings[0].id, old);
     assert!(out.mappings[0].assigned);
 }
+
+#[test]
+fn new_id_given_twice_in_one_batch_is_refused_and_nothing_written() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let same = || RecordId::parse("n1").unwrap();
+    let err = store
+        .ingest_local(
+            D,
+            &[upsert("CASE-1", b"one"), upsert("CASE-2", b"two")],
+            same,
+            |o| entry(AuditAction::Ingested, o.written),
+        )
+        .unwrap_err();
+    assert!(matches!(&err, Error::RecordIdInUse { .. }), "{err:?}");
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(store.count(D, lambeth()).unwrap(), 0);
+}
+
+#[test]
+fn new_id_below_the_greatest_own_id_is_accepted_when_free() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let high = RecordId::parse("n9").unwrap();
+    let payload = b"other".to_vec();
+    store
+        .ingest(D, &[Ingest::Upsert { id: high, payload }])
+        .unwrap();
+
+    let out = ingest(&store, &[upsert("CASE-1", b"one")]);
+    assert_eq!(out.mappings[0].id, RecordId::parse("n1").unwrap());
+    assert_eq!(store.count(D, lambeth()).unwrap(), 2);
+}
+
+#[test]
+fn batch_of_known_and_new_refs_resolves_each_whether_scanned_or_looked_up() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    // More references between the first and last than one scan passes over.
+    let first: Vec<LocalIngest> = (0..300)
+        .map(|i| upsert(&format!("R-{i:03}"), b"v"))
+        .collect();
+    let known = ingest(&store, &first).mappings;
+
+    let mut fresh = 0;
+    for batch in [
+        // Wide: the scan gives way to lookups.
+        vec!["R-000", "R-150", "R-299", "R-2995"],
+        // Narrow: one scan settles all of them.
+        vec!["R-010", "R-0105", "R-011"],
+    ] {
+        let items: Vec<LocalIngest> = batch.iter().map(|r| upsert(r, b"v")).collect();
+        let out = store
+            .ingest_local(
+                D,
+                &items,
+                || {
+                    fresh += 1;
+                    RecordId::parse(&format!("zz{fresh}")).unwrap()
+                },
+                |o| entry(AuditAction::Ingested, o.written),
+            )
+            .unwrap();
+        for (name, mapping) in batch.iter().zip(&out.mappings) {
+            assert_eq!(mapping.local_ref, lref(name));
+            match known.iter().find(|k| k.local_ref == lref(name)) {
+                Some(k) => assert_eq!((&mapping.id, mapping.assigned), (&k.id, false)),
+                None => assert!(mapping.assigned, "{name}"),
+            }
+        }
+        assert_eq!(out.outcome.written, 1);
+        assert_eq!(out.outcome.unchanged, batch.len() as u64 - 1);
+    }
+}
+
+fn apply(store: &Store, batch: &[LocalIngest], first_id: u32) -> Applied {
+    let mut next = first_id;
+    store
+        .ingest_local_applied(
+            D,
+            batch,
+            || {
+                next += 1;
+                RecordId::parse(&format!("a{next}")).unwrap()
+            },
+            |o| entry(AuditAction::Ingested, o.written),
+        )
+        .unwrap()
+        .0
+}
+
+#[test]
+fn applied_batch_reaches_subscribers_and_the_change_feed_only_when_flushed() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let heads = store.subscribe(D);
+    let applied = apply(&store, &[upsert("CASE-1", b"one")], 0);
+    assert_eq!(applied.outcome().head, Seq(1));
+    assert_eq!(*heads.borrow(), Seq(0));
+    assert!(all_changes(&store).is_empty());
+
+    assert_eq!(applied.flush().unwrap().head, Seq(1));
+    assert_eq!(*heads.borrow(), Seq(1));
+    assert_eq!(all_changes(&store).len(), 1);
+}
+
+#[test]
+fn next_batch_applies_while_the_one_before_awaits_its_flush() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let first = apply(&store, &[upsert("CASE-1", b"one")], 0);
+    let second = apply(&store, &[upsert("CASE-2", b"two")], 10);
+    assert_eq!(
+        second.outcome().head,
+        Seq(2),
+        "seqs continue past the unflushed batch"
+    );
+
+    // Flushed out of order, the head never goes back.
+    assert_eq!(second.flush().unwrap().head, Seq(2));
+    assert_eq!(first.flush().unwrap().head, Seq(1));
+    assert_eq!(store.head(D).unwrap(), Seq(2));
+    assert_eq!(all_changes(&store).len(), 2);
+}
