@@ -208,7 +208,7 @@ pub struct StoreOptions {
 
 impl StoreOptions {
     /// The page cache a node gets unless its configuration says otherwise.
-    pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+    pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
     /// The sled configuration for `dir` with these options: the ceiling benchmark
     /// opens its database the same way.
