@@ -7,6 +7,7 @@ use std::fmt;
 
 use time::Date;
 
+use crate::columns::NI_NUMBER;
 use crate::generalise::{age_in_years, AdultAgeBand, Month};
 use crate::geo::place_columns;
 use crate::invalid::Checks;
@@ -209,7 +210,7 @@ impl EmploymentParticipation {
         ctx: &DeriveContext<'_>,
     ) -> Result<EmploymentParticipation, Invalid> {
         let mut c = Checks::default();
-        let ni = c.take(NiNumber::parse(&input.ni_number), "ni_number");
+        let ni = c.take(NiNumber::parse(&input.ni_number), NI_NUMBER);
         let home = place_columns(&mut c, &input.postcode, &input.lsoa);
         let dates = Stages {
             referral: ("referral_date", input.referral_date),
@@ -252,7 +253,7 @@ impl EmploymentParticipation {
         let (Some(ni), Some(home), Some(age_band)) = (ni, home, age_band) else {
             // Every way to reach here without these recorded a failure, so `finish`
             // has already returned it; this is only a safe fallback.
-            return Err(Invalid::field("ni_number", "could not be derived"));
+            return Err(Invalid::field(NI_NUMBER, "could not be derived"));
         };
         let record = EmploymentParticipation {
             participant: ni.pseudonym(ctx.key),

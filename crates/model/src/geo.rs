@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use crate::columns::{LSOA, POSTCODE};
 use crate::invalid::Checks;
 use crate::text::given;
 use crate::{GssCode, Invalid};
@@ -314,7 +315,7 @@ impl Geography {
             Some(l) => Some((
                 l,
                 self.lsoa_borough(&l).ok_or_else(|| {
-                    Invalid::field("lsoa", "is not a London LSOA in the bundled 2011 LSOA list")
+                    Invalid::field(LSOA, "is not a London LSOA in the bundled 2011 LSOA list")
                 })?,
             )),
         };
@@ -322,7 +323,7 @@ impl Geography {
             (Some(found), Some((lsoa, lsoa_borough))) => {
                 if lsoa_borough != found.borough {
                     return Err(Invalid::field(
-                        "lsoa",
+                        LSOA,
                         format!(
                             "lies in {} but the postcode lies in {}",
                             lsoa_borough.name(),
@@ -338,7 +339,7 @@ impl Geography {
             (None, Some((lsoa, borough))) => (borough, lsoa, false),
             (None, None) => {
                 return Err(Invalid::field(
-                    "postcode",
+                    POSTCODE,
                     format!(
                         "is not in the bundled postcode lookup and no lsoa was given; the \
                          borough cannot be decided from the district {} alone, because \
@@ -364,9 +365,9 @@ pub(crate) fn place_columns(
     postcode: &str,
     lsoa: &Option<String>,
 ) -> Option<HomePlace> {
-    let postcode = c.take(Postcode::parse(postcode), "postcode");
+    let postcode = c.take(Postcode::parse(postcode), POSTCODE);
     let lsoa = match given(lsoa) {
-        Some(s) => c.take(Lsoa::parse(s), "lsoa").map(Some),
+        Some(s) => c.take(Lsoa::parse(s), LSOA).map(Some),
         None => Some(None),
     };
     let (postcode, lsoa) = (postcode?, lsoa?);

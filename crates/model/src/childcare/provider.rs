@@ -10,6 +10,7 @@ use super::{
     in_london, AdmissionPriority, AgeBand, ChildcarePlace, FundedEntitlement, GridCell, Location,
     Offer, OfstedGrade, ProviderType, SessionPattern, MAX_FEE_PENCE,
 };
+use crate::columns::{CLOSES, DAYS, FEE_PER_HOUR, LAT, LONG, POSTCODE};
 use crate::geo::place_columns;
 use crate::invalid::Checks;
 use crate::text::{given, pounds};
@@ -96,7 +97,7 @@ impl ChildcarePlace {
         if let Some(home) = place_columns(&mut c, &input.postcode, &input.lsoa) {
             c.require(
                 home.borough == ctx.own_borough,
-                "postcode",
+                POSTCODE,
                 format!(
                     "lies in {}, not {}: a borough shares only the providers in its own area",
                     home.borough.name(),
@@ -183,17 +184,17 @@ impl OfferInput {
 fn input_column(record_field: &str) -> String {
     if record_field.starts_with("location") {
         return match record_field {
-            "location.long" => "long",
-            _ => "lat",
+            "location.long" => LONG,
+            _ => LAT,
         }
         .to_string();
     }
     if let Some(rest) = record_field.strip_prefix("offers[") {
         if let Some((index, field)) = rest.split_once("].") {
             let field = match field {
-                "pattern.days" => "days",
-                "pattern" => "closes",
-                "fee_per_hour_pence" => "fee_per_hour",
+                "pattern.days" => DAYS,
+                "pattern" => CLOSES,
+                "fee_per_hour_pence" => FEE_PER_HOUR,
                 other => other,
             };
             return format!("offers[{index}].{field}");

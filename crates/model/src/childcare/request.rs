@@ -13,6 +13,7 @@ use time::Date;
 use super::{
     check_pattern, in_london, is_urn, FundedEntitlement, GridCell, SessionPattern, MAX_FEE_PENCE,
 };
+use crate::columns::{PARENT_NI_NUMBER, POSTCODE};
 use crate::generalise::{child_age_months, Term};
 use crate::geo::{place_columns, PostcodeSector};
 use crate::invalid::Checks;
@@ -338,7 +339,7 @@ impl ChildcareRequest {
     ) -> Result<ChildcareRequest, Invalid> {
         let mut c = Checks::default();
         let parent = match given(&input.parent_ni_number) {
-            Some(ni) => c.take(NiNumber::parse(ni), "parent_ni_number"),
+            Some(ni) => c.take(NiNumber::parse(ni), PARENT_NI_NUMBER),
             None => None,
         };
         let home = place_columns(&mut c, &input.postcode, &input.lsoa);
@@ -436,7 +437,7 @@ impl ChildcareRequest {
         let (Some(home), Some(age)) = (home, age) else {
             // Every way to reach here without a place or an age recorded a failure,
             // so `finish` has already returned it; this is only a safe fallback.
-            return Err(Invalid::field("postcode", "could not be placed"));
+            return Err(Invalid::field(POSTCODE, "could not be placed"));
         };
         let request = ChildcareRequest {
             home_borough: home.borough,
