@@ -106,7 +106,9 @@ pub fn sample_providers(borough: GssCode, count: usize) -> Vec<(String, v1::Prov
             let input = v1::ProviderInput {
                 provider_urn: match provider_type {
                     ProviderType::Childminder => String::new(),
-                    _ => format!("EY{:06}", 400_000 + rng.below(99_999)),
+                    // `SC` URNs: `borough gen` issues only `EY` and 7-digit ones,
+                    // so a sample provider never shares a generated provider's URN.
+                    _ => format!("SC{:06}", 400_000 + rng.below(99_999)),
                 },
                 provider_name: format!("Sample Provider {}", i + 1),
                 provider_type: provider_type.as_str().into(),
