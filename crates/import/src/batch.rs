@@ -1,17 +1,17 @@
 //! From rows to batches: rows are grouped into records (a CSV provider's
 //! consecutive rows sharing a `local_ref` are one record; every other row is one
-//! record on its own), a reference used by two records of one file is caught, and
-//! checked records are packed into Ingest batches of at most N operations, a
-//! provider never split across two.
+//! record on its own), a reference used by two records of one file is caught (see
+//! `repeats`), and checked records are packed into Ingest batches of at most N
+//! operations, a provider never split across two.
 
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::path::Path;
 
 use borough_model::Dataset;
 use borough_proto::v1;
 
-use crate::source::{Format, SourceRow};
+use crate::progress::Progress;
+use crate::repeats::{LineMap, Noted, Refs, Spill};
+use crate::source::{Format, Source, SourceRow};
 use crate::Error;
 
 /// The rows of one record: one row, or a CSV provider's consecutive offer rows.
@@ -21,6 +21,9 @@ pub struct Group {
     pub rows: Vec<SourceRow>,
     /// The line of an earlier record of this file with the same `local_ref`.
     pub repeats: Option<u64>,
+    /// An earlier checking pass over the file found the record good, with nothing
+    /// to report, and it repeats no reference: it need not be checked again.
+    pub passed: bool,
 }
 
 impl Group {
@@ -35,26 +38,46 @@ impl Group {
     }
 }
 
-/// Groups rows into records and notes repeated references. It remembers one
-/// 64-bit hash and one line number per reference (16 bytes a record), never the
-/// references themselves.
+/// What a grouper does about a reference used by two records of the file. Which
+/// records repeat an earlier one is known only once the whole file has been read,
+/// so a pass either notes the references, for the repeats to be found at its end,
+/// or is given the repeats an earlier reading found.
+pub enum References {
+    /// Nothing: the file's checking pass found no reference used twice.
+    Unchecked,
+    /// Notes each record's reference (and, through [`Grouper::reported`], which
+    /// records had something to report); [`Grouper::finish`] finds the repeats.
+    Noted(Refs),
+    /// Gives each record the repeat (line → earlier line) an earlier reading of
+    /// the file found.
+    Known(LineMap),
+    /// Gives each record the repeat a noting pass found, and marks as passed the
+    /// records that pass found good with nothing to report.
+    Rechecked(Noted),
+}
+
+/// Whether rows of `dataset` read from a `format` file are grouped by reference
+/// (CSV providers, one row per offer).
+fn grouped_by_local_ref(dataset: Dataset, format: Format) -> bool {
+    dataset == Dataset::ChildcarePlaces && format == Format::Csv
+}
+
+/// Groups rows into records and notes repeated references, as `references` says.
 pub struct Grouper<I> {
     rows: I,
     by_local_ref: bool,
     pending: Option<SourceRow>,
-    seen: HashMap<u64, u64>,
-    hasher: RandomState,
+    references: References,
 }
 
 impl<I: Iterator<Item = Result<SourceRow, Error>>> Grouper<I> {
     /// Groups `rows` of `dataset` read from a `format` file.
-    pub fn new(rows: I, dataset: Dataset, format: Format) -> Self {
+    pub fn new(rows: I, dataset: Dataset, format: Format, references: References) -> Self {
         Grouper {
             rows,
-            by_local_ref: dataset == Dataset::ChildcarePlaces && format == Format::Csv,
+            by_local_ref: grouped_by_local_ref(dataset, format),
             pending: None,
-            seen: HashMap::new(),
-            hasher: RandomState::new(),
+            references,
         }
     }
 
@@ -84,22 +107,86 @@ impl<I: Iterator<Item = Result<SourceRow, Error>>> Grouper<I> {
                 }
             }
         }
-        let repeats = match (&local_ref, rows[0].unreadable) {
-            (Some(local_ref), false) => {
-                let line = rows[0].line;
-                let hash = self.hasher.hash_one(local_ref);
-                match self.seen.get(&hash) {
-                    Some(&earlier) => Some(earlier),
-                    None => {
-                        self.seen.insert(hash, line);
-                        None
-                    }
-                }
+        let line = rows[0].line;
+        let readable_ref = local_ref.as_deref().filter(|_| !rows[0].unreadable);
+        let repeats = match (&mut self.references, readable_ref) {
+            (References::Noted(refs), Some(local_ref)) => {
+                refs.note(local_ref, line)?;
+                None
             }
+            (References::Known(repeats), Some(_)) => repeats.get(line)?,
+            (References::Rechecked(noted), Some(_)) => noted.repeats.get(line)?,
             _ => None,
         };
-        Ok(Some(Group { rows, repeats }))
+        let passed = match &mut self.references {
+            References::Rechecked(noted) => {
+                repeats.is_none() && noted.reported.get(line)?.is_none()
+            }
+            _ => false,
+        };
+        Ok(Some(Group {
+            rows,
+            repeats,
+            passed,
+        }))
     }
+
+    /// Notes that the record starting on `line` had something to report, when
+    /// the references are being noted.
+    pub fn reported(&mut self, line: u64) -> Result<(), Error> {
+        match &mut self.references {
+            References::Noted(refs) => refs.reported(line),
+            _ => Ok(()),
+        }
+    }
+
+    /// What was noted, when the references were (call it once every record has
+    /// been read).
+    pub fn finish(self) -> Result<Option<Noted>, Error> {
+        match self.references {
+            References::Noted(refs) => refs.finish().map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Reads the references of `file`, rows of `dataset`, and nothing else, to find
+/// every record that repeats an earlier one's before a pass that must know it as
+/// it meets the record (a pass that sends as it goes). Records are told apart as
+/// a [`Grouper`] tells them, without building them.
+pub fn find_repeats(
+    file: &Path,
+    dataset: Dataset,
+    spill: &Spill,
+    mut progress: Progress,
+) -> Result<LineMap, Error> {
+    let mut source = Source::open(file, dataset)?;
+    let bytes = source.bytes_read();
+    let by_local_ref = grouped_by_local_ref(dataset, source.format());
+    let mut refs = Refs::new(file, spill);
+    // The reference of the record being read, while more of its rows may follow.
+    let mut current = String::new();
+    let mut rows = 0u64;
+    while let Some(row) = source.next_reference()? {
+        rows += 1;
+        progress.rows(rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
+        let joins = by_local_ref
+            && !row.unreadable
+            && !current.is_empty()
+            && row.local_ref == Some(current.as_str());
+        if joins {
+            continue;
+        }
+        current.clear();
+        if let (Some(local_ref), false) = (row.local_ref, row.unreadable) {
+            refs.note(local_ref, row.line)?;
+            if by_local_ref {
+                current.push_str(local_ref);
+            }
+        }
+    }
+    progress.finish();
+    Ok(refs.finish()?.repeats)
 }
 
 impl<I: Iterator<Item = Result<SourceRow, Error>>> Iterator for Grouper<I> {

@@ -27,6 +27,9 @@ pub enum Checked {
         /// Warnings (a terminated postcode), one per flagged row.
         flags: Vec<RowProblem>,
     },
+    /// An earlier checking pass found the record good, with nothing to report, and
+    /// it repeats no reference: it was not checked again.
+    Passed,
     /// The record fails: every problem, by line and column.
     Bad {
         /// The problems, in line order.
@@ -83,6 +86,9 @@ impl Checker {
 
     /// Checks one record.
     pub fn check(&self, group: &Group) -> Checked {
+        if group.passed {
+            return Checked::Passed;
+        }
         let first = &group.rows[0];
         let mut problems: Vec<RowProblem> = Vec::new();
         for row in &group.rows {

@@ -134,6 +134,26 @@ pub enum Error {
         /// Batches the node had acknowledged.
         applied: u64,
     },
+    /// The temporary file that finding references used twice sorts them in could
+    /// not be made, written or read back. Nothing was sent: references are sorted
+    /// before anything is.
+    #[error(
+        "{}: cannot {what} a temporary file in {} (where the file's references are sorted \
+         to find any used twice): {problem}; set TMPDIR to a writable folder with room \
+         for 16 bytes a row",
+        .file.display(),
+        .dir.display()
+    )]
+    Spill {
+        /// The input file.
+        file: PathBuf,
+        /// The folder the temporary file is (or was to be) in.
+        dir: PathBuf,
+        /// What failed: `create`, `write` or `read`.
+        what: &'static str,
+        /// The operating system's reason.
+        problem: String,
+    },
     /// `--batch` is zero or above the node's `limits.max_ingest_batch`.
     #[error("--batch {requested}: must be from 1 to the node's limits.max_ingest_batch ({limit})")]
     BatchSize {

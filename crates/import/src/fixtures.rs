@@ -3,7 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use borough_model::GssCode;
+use borough_model::{Dataset, GssCode};
+
+use crate::batch::{find_repeats, Group, Grouper, References};
+use crate::progress::Progress;
+use crate::repeats::Spill;
+use crate::source::Source;
 
 /// Lewisham, whose postcodes are in the bundled lookup.
 pub fn lewisham() -> GssCode {
@@ -86,4 +91,25 @@ pub fn write(dir: &Path, name: &str, header: &str, rows: &[String]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write fixture");
     path
+}
+
+/// Sorting references in runs of three, so that a few rows span several runs.
+pub fn tiny_runs() -> Spill {
+    Spill { run: 3, dir: None }
+}
+
+/// The records of `path`, rows of `dataset`, each with the earlier line it
+/// repeats, found by a scan of the references sorted as `spill` says.
+pub fn groups_in(path: &Path, dataset: Dataset, spill: &Spill) -> Vec<Group> {
+    let repeats = find_repeats(path, dataset, spill, Progress::hidden()).expect("scans");
+    let source = Source::open(path, dataset).expect("opens");
+    let format = source.format();
+    Grouper::new(source, dataset, format, References::Known(repeats))
+        .collect::<Result<Vec<_>, _>>()
+        .expect("reads")
+}
+
+/// [`groups_in`], sorting in runs of the default size.
+pub fn groups(path: &Path, dataset: Dataset) -> Vec<Group> {
+    groups_in(path, dataset, &Spill::default())
 }

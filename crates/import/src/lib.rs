@@ -13,9 +13,10 @@
 //! Invariants: without `--skip-invalid`, a file with any bad row sends nothing; a
 //! batch is applied whole or not at all, and importing a file again changes
 //! nothing (the node maps each `local_ref` to its record, and an identical record
-//! is left unchanged). Memory does not grow with the file: one record is checked
-//! at a time, and one batch is in flight while the next is read; only a 16-byte
-//! fingerprint per record is kept, to catch a `local_ref` used twice.
+//! is left unchanged). Memory does not grow with the file: a chunk of records is
+//! checked at a time, and one batch is in flight while the next is read; a
+//! `local_ref` used twice is caught by sorting 64-bit hashes of the references in
+//! bounded runs on disk (`repeats`), never by holding them.
 
 mod batch;
 mod check;
@@ -23,6 +24,7 @@ mod error;
 #[cfg(test)]
 mod fixtures;
 mod progress;
+mod repeats;
 pub mod report;
 pub mod source;
 
@@ -39,10 +41,11 @@ use borough_proto::v1;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
-use batch::{Batch, Batcher, Group, Grouper};
+use batch::{find_repeats, Batch, Batcher, Group, Grouper, References};
 use check::{Checked, Checker};
 pub use error::{Error, RowProblem};
 use progress::Progress;
+use repeats::{Noted, Refs, Spill};
 use report::Report;
 use source::{Format, Source};
 
@@ -171,18 +174,20 @@ struct Sink<'a> {
 }
 
 /// Reads the whole file once, checking every record; writes problems and warnings
-/// to `report`, and good records to `sink`.
+/// to `report`, and good records to `sink`. Repeated references are dealt with as
+/// `references` says; what was noted, if it says to note.
 fn pass(
     source: Source,
+    references: References,
     checker: &Checker,
     mut progress: Progress,
     mut report: Option<&mut Report>,
     mut sink: Option<Sink<'_>>,
-) -> Result<PassOutcome, Error> {
+) -> Result<(PassOutcome, Option<Noted>), Error> {
     let bytes = source.bytes_read();
     let dataset = source.schema().dataset;
     let format = source.format();
-    let mut groups = Grouper::new(source, dataset, format);
+    let mut groups = Grouper::new(source, dataset, format, references);
     let mut out = PassOutcome::default();
     let mut chunk: Vec<Group> = Vec::with_capacity(CHECK_CHUNK);
     'file: loop {
@@ -200,9 +205,15 @@ fn pass(
             out.rows += group.rows.len() as u64;
             progress.rows(out.rows, bytes.load(Ordering::Relaxed));
             match checked {
+                // Only a checking pass, which sends nothing, meets records that
+                // passed before.
+                Checked::Passed => out.records += 1,
                 Checked::Good { op, flags } => {
                     out.records += 1;
                     out.flagged += flags.len() as u64;
+                    if !flags.is_empty() {
+                        groups.reported(group.first_line())?;
+                    }
                     if let Some(report) = report.as_deref_mut() {
                         for flag in &flags {
                             report.add(flag)?;
@@ -224,6 +235,7 @@ fn pass(
                         out.changed_at = Some(group.first_line());
                         break 'file;
                     }
+                    groups.reported(group.first_line())?;
                     out.rejected += group.rows.len() as u64;
                     out.problems += problems.len() as u64;
                     let room = PROBLEMS_LISTED.saturating_sub(out.listed.len());
@@ -245,7 +257,12 @@ fn pass(
         }
     }
     progress.finish();
-    Ok(out)
+    // Only a pass that read the whole file has noted every reference.
+    let found = match out.stopped || out.changed_at.is_some() {
+        true => None,
+        false => groups.finish()?,
+    };
+    Ok((out, found))
 }
 
 /// Records read ahead and checked together, split over the machine's CPUs.
@@ -291,18 +308,31 @@ pub fn validate(
     file: &Path,
     options: &ImportOptions,
 ) -> Result<ImportSummary, Error> {
+    validate_in(borough, dataset, file, options, &Spill::default())
+}
+
+/// [`validate`], sorting references as `spill` says.
+fn validate_in(
+    borough: GssCode,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+    spill: &Spill,
+) -> Result<ImportSummary, Error> {
     let started = Instant::now();
-    let source = Source::open(file, dataset)?;
-    let checker = Checker::new(dataset, source.format(), borough);
-    let progress = Progress::start("checking", source.size());
-    let path = options
-        .rejects
-        .clone()
-        .unwrap_or_else(|| report::default_path(file));
-    let asked = options.skip_invalid || options.rejects.is_some();
-    let mut report = Report::create(path, file, asked)?;
-    let out = pass(source, &checker, progress, Some(&mut report), None)?;
-    let report = report.finish()?;
+    let checker = Checker::new(dataset, Format::of(file)?, borough);
+    let noting = References::Noted(Refs::new(file, spill));
+    let (mut out, mut report, noted) = checking_pass(&checker, dataset, file, options, noting)?;
+    if let Some(noted) = noted.filter(|n| n.repeats.count() > 0) {
+        // The repeats are known only now that the whole file has been read, and the
+        // pass checked them as if they were not: read the file again, knowing them,
+        // so that the report and the counts are exactly as if they had been known
+        // all along. Only a file with a repeated reference is read twice, and only
+        // the repeats and the records with something to report are checked again:
+        // every other record would be found good, with nothing to report, again.
+        let rechecked = References::Rechecked(noted);
+        (out, report, _) = checking_pass(&checker, dataset, file, options, rechecked)?;
+    }
     if out.rejected > 0 && !options.skip_invalid {
         return Err(Error::InvalidRows {
             file: file.to_path_buf(),
@@ -322,6 +352,95 @@ pub fn validate(
         elapsed: started.elapsed(),
         ..ImportSummary::default()
     })
+}
+
+/// One checking pass over `file`, writing the reject report afresh: what it found,
+/// the report's path (if one is kept), and what `references` noted, if it did.
+fn checking_pass(
+    checker: &Checker,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+    references: References,
+) -> Result<(PassOutcome, Option<PathBuf>, Option<Noted>), Error> {
+    let source = Source::open(file, dataset)?;
+    let progress = Progress::start("checking", source.size());
+    let path = options
+        .rejects
+        .clone()
+        .unwrap_or_else(|| report::default_path(file));
+    let asked = options.skip_invalid || options.rejects.is_some();
+    let mut report = Report::create(path, file, asked)?;
+    let (out, found) = pass(
+        source,
+        references,
+        checker,
+        progress,
+        Some(&mut report),
+        None,
+    )?;
+    let report = report.finish()?;
+    Ok((out, report, found))
+}
+
+/// The pass that sends `file`'s good records through `send`, in batches of at
+/// most `options.batch` records and about `max_bytes`. With
+/// `options.skip_invalid` it is the only pass: it writes the reject report, and
+/// first scans the references, since a record repeating an earlier one's must be
+/// known as such before it would be sent. Without it, a checking pass has found
+/// every row good, and a bad one met now means the file changed since.
+fn sending_pass(
+    borough: GssCode,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+    spill: &Spill,
+    max_bytes: usize,
+    send: &mut dyn FnMut(Batch) -> bool,
+) -> Result<(PassOutcome, Option<PathBuf>), Error> {
+    let source = Source::open(file, dataset)?;
+    let format = source.format();
+    let checker = match options.skip_invalid {
+        true => Checker::new(dataset, format, borough),
+        // The checking pass found every row good.
+        false => Checker::new(dataset, format, borough).without_derivation(),
+    };
+    let mut report = match options.skip_invalid {
+        true => Some(Report::create(
+            options
+                .rejects
+                .clone()
+                .unwrap_or_else(|| report::default_path(file)),
+            file,
+            true,
+        )?),
+        false => None,
+    };
+    let references = match options.skip_invalid {
+        true => {
+            let progress = Progress::start("scanning", source.size());
+            References::Known(find_repeats(file, dataset, spill, progress)?)
+        }
+        // The checking pass found no reference used twice. One made so by a change
+        // to the file since is not looked for again: that would take a second sort.
+        false => References::Unchecked,
+    };
+    let progress = Progress::start("importing", source.size());
+    let sink = Sink {
+        batcher: Batcher::new(dataset, options.batch, max_bytes),
+        send,
+        stop_on_bad: !options.skip_invalid,
+    };
+    let (out, _) = pass(
+        source,
+        references,
+        &checker,
+        progress,
+        report.as_mut(),
+        Some(sink),
+    )?;
+    let report = report.map(Report::finish).transpose()?.flatten();
+    Ok((out, report))
 }
 
 /// Imports `file` into the running node `config` describes, through its Ingest
@@ -344,7 +463,8 @@ pub async fn import(
             limit,
         });
     }
-    let format = Format::of(file)?;
+    // A file of no known format is refused before the node is reached.
+    Format::of(file)?;
     let borough = config.borough;
     if options.dry_run {
         let (path, options) = (file.to_path_buf(), options.clone());
@@ -377,24 +497,6 @@ pub async fn import(
         let (file, options) = (file.to_path_buf(), options.clone());
         let max_bytes = config.limits.sync.max_message_bytes / 2;
         tokio::task::spawn_blocking(move || -> Result<(PassOutcome, Option<PathBuf>), Error> {
-            let source = Source::open(&file, dataset)?;
-            let checker = match options.skip_invalid {
-                true => Checker::new(dataset, format, borough),
-                // The checking pass found every row good.
-                false => Checker::new(dataset, format, borough).without_derivation(),
-            };
-            let progress = Progress::start("importing", source.size());
-            let mut report = match options.skip_invalid {
-                true => Some(Report::create(
-                    options
-                        .rejects
-                        .clone()
-                        .unwrap_or_else(|| report::default_path(&file)),
-                    &file,
-                    true,
-                )?),
-                false => None,
-            };
             let mut send = |batch: Batch| -> bool {
                 if let Ok(mut spans) = spans.lock() {
                     spans.push_back((batch.first_line, batch.last_line));
@@ -407,14 +509,10 @@ pub async fn import(
                     }
                 })
             };
-            let sink = Sink {
-                batcher: Batcher::new(dataset, options.batch, max_bytes),
-                send: &mut send,
-                stop_on_bad: !options.skip_invalid,
-            };
-            let out = pass(source, &checker, progress, report.as_mut(), Some(sink))?;
-            let report = report.map(Report::finish).transpose()?.flatten();
-            Ok((out, report))
+            let spill = Spill::default();
+            sending_pass(
+                borough, dataset, &file, &options, &spill, max_bytes, &mut send,
+            )
         })
     };
 

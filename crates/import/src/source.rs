@@ -25,6 +25,9 @@ use crate::Error;
 /// The column every dataset has: the borough system's own reference.
 pub use borough_model::LOCAL_REF;
 
+/// The index of `local_ref` among a schema's columns (always the first).
+const LOCAL_REF_COLUMN: usize = 0;
+
 /// The JSONL key holding a provider's offers.
 const OFFERS: &str = "offers";
 
@@ -90,6 +93,7 @@ impl Schema {
     /// read.
     pub fn of(dataset: Dataset, format: Format) -> Schema {
         let owned = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        // `local_ref` first: LOCAL_REF_COLUMN.
         let mut columns = vec![LOCAL_REF.to_string()];
         let mut offer_columns = Vec::new();
         match dataset {
@@ -214,6 +218,17 @@ impl SourceRow {
     }
 }
 
+/// One row as a scan of the references reads it ([`Source::next_reference`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRef<'a> {
+    /// The 1-based line the row starts on.
+    pub line: u64,
+    /// The row could not be read into columns at all.
+    pub unreadable: bool,
+    /// The row's trimmed `local_ref`, if it has one.
+    pub local_ref: Option<&'a str>,
+}
+
 /// Counts the bytes read through it, for the progress bar.
 struct Counting<R> {
     inner: R,
@@ -251,6 +266,8 @@ enum Reader {
         reader: BufReader<Counting<File>>,
         line: u64,
         buf: Vec<u8>,
+        /// The last row's `local_ref`, for `next_reference` to lend.
+        local_ref: String,
     },
 }
 
@@ -315,6 +332,7 @@ impl Source {
                 reader: buffered,
                 line: 0,
                 buf: Vec::new(),
+                local_ref: String::new(),
             },
         };
         Ok(Source {
@@ -357,21 +375,15 @@ impl Source {
                 map,
                 record,
                 ends,
-            } => loop {
-                let more = reader.read_byte_record(record).map_err(|e| {
-                    let line = e.position().map(|p| p.line());
-                    Error::io(&self.file, line, "cannot read", csv_io(e))
-                })?;
-                if !more {
+            } => {
+                let Some(line) = next_csv_record(&self.file, reader, record, *ends)? else {
                     return Ok(None);
-                }
-                if record.iter().all(|cell| cell.trim_ascii().is_empty()) {
-                    continue;
-                }
-                let line = ends.start_line(reader, record);
-                return Ok(Some(csv_row(line, &self.schema, map, record)));
-            },
-            Reader::Jsonl { reader, line, buf } => loop {
+                };
+                Ok(Some(csv_row(line, &self.schema, map, record)))
+            }
+            Reader::Jsonl {
+                reader, line, buf, ..
+            } => loop {
                 buf.clear();
                 let n = reader
                     .read_until(b'\n', buf)
@@ -386,6 +398,90 @@ impl Source {
                 return Ok(Some(json_row(*line, &self.schema, buf)));
             },
         }
+    }
+
+    /// The next row's line, whether it is unreadable and its `local_ref`, all as
+    /// [`Source::next_row`] would read them; `None` at the end of the file. For a
+    /// quick scan of the references: a CSV row's other cells are not looked at,
+    /// and nothing is allocated. A JSONL row is read whole, since its
+    /// keys' spellings and its values' types decide what its reference is.
+    pub fn next_reference(&mut self) -> Result<Option<RowRef<'_>>, Error> {
+        match self.format {
+            Format::Csv => self.next_csv_reference(),
+            Format::Jsonl => self.next_json_reference(),
+        }
+    }
+
+    fn next_csv_reference(&mut self) -> Result<Option<RowRef<'_>>, Error> {
+        let Reader::Csv {
+            reader,
+            map,
+            record,
+            ends,
+        } = &mut self.reader
+        else {
+            return Ok(None);
+        };
+        let Some(line) = next_csv_record(&self.file, reader, record, *ends)? else {
+            return Ok(None);
+        };
+        // As `csv_row` reads it: a row of the wrong length is unreadable, and a
+        // cell that is not UTF-8, or blank, is no reference.
+        let unreadable = record.len() != map.len();
+        let local_ref = match unreadable {
+            true => None,
+            false => map
+                .iter()
+                .position(|column| *column == Some(LOCAL_REF_COLUMN))
+                .and_then(|cell| record.get(cell))
+                .and_then(|cell| std::str::from_utf8(cell).ok())
+                .map(str::trim)
+                .filter(|text| !text.is_empty()),
+        };
+        Ok(Some(RowRef {
+            line,
+            unreadable,
+            local_ref,
+        }))
+    }
+
+    fn next_json_reference(&mut self) -> Result<Option<RowRef<'_>>, Error> {
+        let Some(row) = self.next_row()? else {
+            return Ok(None);
+        };
+        let Reader::Jsonl { local_ref, .. } = &mut self.reader else {
+            return Ok(None);
+        };
+        local_ref.clear();
+        local_ref.push_str(row.local_ref().unwrap_or_default());
+        Ok(Some(RowRef {
+            line: row.line,
+            unreadable: row.unreadable,
+            local_ref: Some(local_ref.as_str()).filter(|r| !r.is_empty()),
+        }))
+    }
+}
+
+/// Reads the next CSV record that is not blank into `record`: the line it starts
+/// on, or `None` at the end of the file.
+fn next_csv_record(
+    file: &Path,
+    reader: &mut csv::Reader<BufReader<Counting<File>>>,
+    record: &mut csv::ByteRecord,
+    ends: FileEnd,
+) -> Result<Option<u64>, Error> {
+    loop {
+        let more = reader.read_byte_record(record).map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            Error::io(file, line, "cannot read", csv_io(e))
+        })?;
+        if !more {
+            return Ok(None);
+        }
+        if record.iter().all(|cell| cell.trim_ascii().is_empty()) {
+            continue;
+        }
+        return Ok(Some(ends.start_line(reader, record)));
     }
 }
 
@@ -509,7 +605,7 @@ fn read_header(
     }
     // A first line that is mostly not column names is most likely a row of data
     // (a file without a header): it is not repeated, for it may be a person's.
-    let has_local_ref = map.contains(&Some(0));
+    let has_local_ref = map.contains(&Some(LOCAL_REF_COLUMN));
     if !has_local_ref || unknown.len() > known {
         return Err(not_a_header());
     }

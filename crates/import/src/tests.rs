@@ -326,6 +326,319 @@ fn the_summary_is_one_line_with_every_count() {
     );
 }
 
+/// The report's entry for a record on `line` repeating the record on `earlier`.
+fn repeat_entry(line: u64, earlier: u64) -> String {
+    format!(
+        "{line},local_ref,repeats the reference of the record at line {earlier}: each record \
+         may appear once in a file"
+    )
+}
+
+/// The reject report of a failed check.
+fn failed_report(err: &Error) -> String {
+    let Error::InvalidRows {
+        report: Some(report),
+        ..
+    } = err
+    else {
+        panic!("{err}")
+    };
+    std::fs::read_to_string(report).unwrap()
+}
+
+/// Participants E1 … as `refs` names them, each on the line after the last.
+fn participants_named(dir: &Path, refs: &[&str]) -> PathBuf {
+    let rows: Vec<String> = refs.iter().map(|r| participant(r, "1990-06-15")).collect();
+    participants(dir, &rows)
+}
+
+/// The sending pass over `path` of `dataset`, skipping bad rows, with references
+/// sorted as `spill` says: what it found, its report, and the references sent.
+fn send_skipping(
+    dataset: Dataset,
+    path: &Path,
+    spill: &Spill,
+) -> Result<(PassOutcome, Option<PathBuf>, Vec<String>), Error> {
+    let mut sent = Vec::new();
+    let mut send = |batch: Batch| {
+        sent.extend(batch.message.ops.into_iter().map(|op| op.local_ref));
+        true
+    };
+    let (out, report) = sending_pass(
+        lewisham(),
+        dataset,
+        path,
+        &ImportOptions {
+            batch: 2,
+            ..skipping()
+        },
+        spill,
+        usize::MAX,
+        &mut send,
+    )?;
+    Ok((out, report, sent))
+}
+
+#[test]
+fn a_repeat_across_a_run_boundary_fails_the_check_naming_the_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Runs of three: E1 (line 2) is in the first run, its repeat (line 6) in the second.
+    let path = participants_named(dir.path(), &["E1", "E2", "E3", "E4", "E1"]);
+    let err = validate_in(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &path,
+        &ImportOptions::default(),
+        &tiny_runs(),
+    )
+    .unwrap_err();
+    let Error::InvalidRows { rows, listed, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!((*rows, listed.len(), listed[0].line), (1, 1, 6));
+    assert_eq!(
+        failed_report(&err),
+        format!("line,field,problem\n{}\n", repeat_entry(6, 2))
+    );
+}
+
+#[test]
+fn every_repeat_of_a_reference_points_at_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = participants_named(dir.path(), &["E1", "E2", "E1", "E3", "E4", "E1", "E1"]);
+    let err = validate_in(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &path,
+        &ImportOptions::default(),
+        &tiny_runs(),
+    )
+    .unwrap_err();
+    let expected: Vec<String> = [4, 7, 8].map(|line| repeat_entry(line, 2)).to_vec();
+    assert_eq!(
+        failed_report(&err),
+        format!("line,field,problem\n{}\n", expected.join("\n"))
+    );
+}
+
+#[test]
+fn repeats_and_other_problems_are_reported_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        participant("E1", "1990-06-15"),
+        participant("E2", "1990-06-15"),
+        participant("E3", "1990-13-45"),
+        participant("E2", "1990-06-15"),
+        participant("E4", "1990-06-15"),
+        participant("E1", "1990-13-45"),
+        participant("E5", "1990-06-15"),
+        participant("E3", "1990-06-15"),
+    ];
+    let err = validate_in(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &participants(dir.path(), &rows),
+        &ImportOptions::default(),
+        &tiny_runs(),
+    )
+    .unwrap_err();
+    let text = failed_report(&err);
+    let entries: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(entries.len(), 5, "{text}");
+    assert!(entries[0].starts_with("4,date_of_birth,"), "{text}");
+    assert_eq!(entries[1], repeat_entry(5, 3));
+    // A repeat's own problems follow the repeat, as the record's problems are listed.
+    assert_eq!(entries[2], repeat_entry(7, 2));
+    assert!(entries[3].starts_with("7,date_of_birth,"), "{text}");
+    assert_eq!(entries[4], repeat_entry(9, 4));
+}
+
+#[test]
+fn the_check_reports_the_same_whatever_the_run_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let refs: Vec<String> = (0..40).map(|i| format!("E{}", i * 7 % 13)).collect();
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let path = participants_named(dir.path(), &refs);
+    let report = |spill: &Spill| {
+        let err = validate_in(
+            lewisham(),
+            Dataset::EmploymentParticipation,
+            &path,
+            &ImportOptions::default(),
+            spill,
+        )
+        .unwrap_err();
+        (err.to_string(), failed_report(&err))
+    };
+    assert_eq!(report(&tiny_runs()), report(&Spill::default()));
+}
+
+#[test]
+fn a_providers_rows_met_again_later_repeat_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        place("P1", "2", "8"),
+        place("P1", "3-4", "24"),
+        place("P2", "3-4", "10"),
+        place("P3", "3-4", "10"),
+        place("P4", "3-4", "10"),
+        place("P1", "3-4", "24"),
+        place("P1", "2", "8"),
+    ];
+    let path = write(dir.path(), "p.csv", PLACE_HEADER, &rows);
+    let err = validate_in(
+        lewisham(),
+        Dataset::ChildcarePlaces,
+        &path,
+        &ImportOptions::default(),
+        &tiny_runs(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        failed_report(&err),
+        "line,field,problem\n\
+         7,local_ref,repeats the reference of the record at line 2: each record may appear once \
+         in a file (the rows of one provider must be consecutive)\n\
+         8,,not imported: another row of this provider (line 7) has problems\n"
+    );
+}
+
+#[test]
+fn a_check_that_finds_repeats_still_reports_every_other_problem_and_warning_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let terminated =
+        |r: &str| participant(r, "1990-06-15").replace(LIVE_POSTCODE, TERMINATED_POSTCODE);
+    let rows = [
+        participant("E1", "1990-06-15"),
+        terminated("E2"),
+        participant("E3", "1990-13-45"),
+        participant("E4", "1990-06-15"),
+        terminated("E1"),
+        participant("E5", "1990-06-15"),
+    ];
+    let summary = validate_in(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &participants(dir.path(), &rows),
+        &skipping(),
+        &tiny_runs(),
+    )
+    .unwrap();
+    assert_eq!(
+        (summary.records, summary.rejected, summary.flagged),
+        (4, 2, 1)
+    );
+    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let entries: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(entries.len(), 3, "{text}");
+    assert!(entries[0].starts_with("3,postcode,warning: "), "{text}");
+    assert!(entries[1].starts_with("4,date_of_birth,"), "{text}");
+    // A repeat is not imported, so its terminated postcode is not flagged.
+    assert_eq!(entries[2], repeat_entry(6, 2));
+}
+
+#[test]
+fn skip_invalid_sends_a_references_first_record_and_rejects_its_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = participants_named(dir.path(), &["E1", "E2", "E3", "E1", "E4", "E2", "E1"]);
+    let (out, report, sent) =
+        send_skipping(Dataset::EmploymentParticipation, &path, &tiny_runs()).unwrap();
+    assert_eq!(sent, ["E1", "E2", "E3", "E4"]);
+    assert_eq!((out.rows, out.records, out.rejected), (7, 4, 3));
+    let text = std::fs::read_to_string(report.expect("a report")).unwrap();
+    let expected = [repeat_entry(5, 2), repeat_entry(7, 3), repeat_entry(8, 2)];
+    assert_eq!(
+        text,
+        format!("line,field,problem\n{}\n", expected.join("\n"))
+    );
+}
+
+#[test]
+fn skip_invalid_reports_what_its_check_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..30)
+        .map(|i| {
+            let born = if i % 5 == 0 {
+                "1990-13-45"
+            } else {
+                "1990-06-15"
+            };
+            participant(&format!("E{}", i * 7 % 11), born)
+        })
+        .collect();
+    let path = participants(dir.path(), &rows);
+    let checked = validate_in(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &path,
+        &skipping(),
+        &tiny_runs(),
+    )
+    .unwrap();
+    let checked_report = std::fs::read_to_string(checked.report.expect("a report")).unwrap();
+    let (out, report, _) =
+        send_skipping(Dataset::EmploymentParticipation, &path, &tiny_runs()).unwrap();
+    let sent_report = std::fs::read_to_string(report.expect("a report")).unwrap();
+    assert_eq!(
+        (out.rows, out.records, out.rejected),
+        (checked.rows, checked.records, checked.rejected)
+    );
+    assert_eq!(sent_report, checked_report);
+}
+
+#[test]
+fn a_temporary_folder_that_cannot_be_used_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_folder = dir.path().join("not-a-folder");
+    std::fs::write(&not_a_folder, "").unwrap();
+    let spill = Spill {
+        dir: Some(not_a_folder.clone()),
+        ..tiny_runs()
+    };
+    let path = participants_named(dir.path(), &["E1", "E2", "E3", "E4"]);
+    let err = validate_in(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &path,
+        &ImportOptions::default(),
+        &spill,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Spill { dir, what: "create", .. } if *dir == not_a_folder),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_temporary_folder_that_cannot_be_used_stops_skip_invalid_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_folder = dir.path().join("not-a-folder");
+    std::fs::write(&not_a_folder, "").unwrap();
+    let spill = Spill {
+        dir: Some(not_a_folder.clone()),
+        ..tiny_runs()
+    };
+    let path = participants_named(dir.path(), &["E1", "E2", "E3", "E4"]);
+    let mut sent = 0;
+    let mut send = |_: Batch| {
+        sent += 1;
+        true
+    };
+    let err = sending_pass(
+        lewisham(),
+        Dataset::EmploymentParticipation,
+        &path,
+        &skipping(),
+        &spill,
+        usize::MAX,
+        &mut send,
+    )
+    .unwrap_err();
+    assert!(matches!(&err, Error::Spill { what: "create", .. }), "{err}");
+    assert_eq!(sent, 0);
+}
+
 fn config(dir: &Path, extra: &str) -> NodeConfig {
     let text = format!(
         "borough = \"E09000023\"\nlisten = \"127.0.0.1:1\"\ndata_dir = \"data\"\nagreements = \"agreements\"\n\
@@ -401,6 +714,107 @@ fn check_bytes(dataset: Dataset, name: &str, bytes: &[u8]) -> Result<(), TestCas
     std::fs::write(&path, bytes).unwrap();
     let _ = check(dataset, &path, &skipping());
     Ok(())
+}
+
+/// A CSV file of `header` with up to a dozen rows whose `local_ref`s are drawn
+/// from a few, so that some repeat; each other cell is the valid fixture's or
+/// arbitrary text, and some rows are a cell short (unreadable).
+fn csv_with_repeats(header: &'static str, valid: String) -> impl Strategy<Value = Vec<u8>> {
+    let local_ref = prop_oneof![
+        Just("E1".to_string()),
+        Just("E2".to_string()),
+        Just(" E1 ".to_string()),
+        Just(String::new()),
+        "[ -~]{0,3}",
+    ];
+    let mut cells: Vec<BoxedStrategy<String>> = vec![local_ref.boxed()];
+    cells.extend(
+        valid
+            .split(',')
+            .skip(1)
+            .map(|v| prop_oneof![3 => Just(v.to_string()), 1 => any::<String>()].boxed()),
+    );
+    let row = (cells, proptest::bool::weighted(0.1));
+    proptest::collection::vec(row, 1..12).prop_map(move |rows| {
+        let mut writer = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
+        writer.write_record(header.split(',')).unwrap();
+        for (mut row, short) in rows {
+            if short {
+                row.pop();
+            }
+            writer.write_record(row).unwrap();
+        }
+        writer.into_inner().unwrap()
+    })
+}
+
+/// A JSONL file of up to a dozen providers whose `local_ref`s are drawn from a
+/// few, so that some repeat, with the key spelt in several ways, and some lines
+/// not JSON at all.
+fn jsonl_with_repeats() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        4 => prop_oneof![Just("P1"), Just("P2"), Just(" P1 "), Just("")]
+            .prop_map(|r| place_json(r, &["8"])),
+        1 => Just(place_json("P1", &["8"]).replace("local_ref", "Local Ref")),
+        1 => Just(place_json("P2", &["8"]).replace(r#""P2""#, "2")),
+        1 => Just("{not json".to_string()),
+        1 => Just(String::new()),
+    ];
+    proptest::collection::vec(line, 1..12).prop_map(|lines| (lines.join("\n") + "\n").into_bytes())
+}
+
+/// What a pass over a file found: rows, records, rejected and flagged, and the
+/// reject report.
+type Found = Option<((u64, u64, u64, u64), Option<String>)>;
+
+/// A file `name` of `dataset` holding `bytes`: what its check (skipping bad rows)
+/// found, and what the sending pass that skips them found, references sorted in
+/// runs of `run`.
+fn both_reports(
+    dataset: Dataset,
+    name: &str,
+    bytes: &[u8],
+    run: usize,
+) -> Result<(Found, Found), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let spill = Spill { run, dir: None };
+    let read = |report: Option<PathBuf>| report.map(|r| std::fs::read_to_string(r).unwrap());
+    let checked = validate_in(lewisham(), dataset, &path, &skipping(), &spill)
+        .ok()
+        .map(|s| ((s.rows, s.records, s.rejected, s.flagged), read(s.report)));
+    let sent = send_skipping(dataset, &path, &spill)
+        .ok()
+        .map(|(o, report, _)| ((o.rows, o.records, o.rejected, o.flagged), read(report)));
+    Ok((checked, sent))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn the_reference_scan_finds_the_repeats_the_check_finds(
+        people in csv_with_repeats(PARTICIPANT_HEADER, participant("E1", "1990-06-15")),
+        places in csv_with_repeats(PLACE_HEADER, place("P1", "3-4", "24")),
+        run in 1..4usize,
+    ) {
+        let (checked, sent) = both_reports(Dataset::EmploymentParticipation, "p.csv", &people, run)?;
+        prop_assert_eq!(checked, sent);
+        let (checked, sent) = both_reports(Dataset::ChildcarePlaces, "c.csv", &places, run)?;
+        prop_assert_eq!(checked, sent);
+    }
+
+    #[test]
+    fn the_reference_scan_finds_the_repeats_the_check_finds_in_jsonl(
+        lines in jsonl_with_repeats(),
+        run in 1..4usize,
+    ) {
+        let (checked, sent) = both_reports(Dataset::ChildcarePlaces, "p.jsonl", &lines, run)?;
+        prop_assert_eq!(checked, sent);
+    }
 }
 
 proptest! {

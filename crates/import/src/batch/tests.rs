@@ -1,14 +1,6 @@
 use super::*;
 use crate::fixtures::*;
-use crate::source::Source;
-
-fn groups(path: &std::path::Path, dataset: Dataset) -> Vec<Group> {
-    let source = Source::open(path, dataset).expect("opens");
-    let format = source.format();
-    Grouper::new(source, dataset, format)
-        .collect::<Result<Vec<_>, _>>()
-        .expect("reads")
-}
+use crate::repeats::Refs;
 
 fn op(local_ref: &str, bytes: usize) -> v1::IngestOp {
     v1::IngestOp {
@@ -62,6 +54,32 @@ fn a_reference_used_again_later_is_noted_with_its_first_line() {
         .map(|g| g.repeats)
         .collect();
     assert_eq!(repeats, [None, None, Some(2)]);
+}
+
+#[test]
+fn a_second_reading_passes_only_records_that_were_good_and_repeat_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        participant("E1", "1990-06-15"),
+        participant("E2", "1990-06-15"),
+        participant("E3", "1990-06-15"),
+        participant("E1", "1990-06-15"),
+    ];
+    let path = write(dir.path(), "p.csv", PARTICIPANT_HEADER, &rows);
+    let dataset = Dataset::EmploymentParticipation;
+    let mut refs = Refs::new(&path, &tiny_runs());
+    for (line, local_ref) in [(2, "E1"), (3, "E2"), (4, "E3"), (5, "E1")] {
+        refs.note(local_ref, line).unwrap();
+    }
+    // Line 3 had something to report the first time.
+    refs.reported(3).unwrap();
+    let source = Source::open(&path, dataset).expect("opens");
+    let format = source.format();
+    let references = References::Rechecked(refs.finish().unwrap());
+    let passed: Vec<bool> = Grouper::new(source, dataset, format, references)
+        .map(|g| g.expect("reads").passed)
+        .collect();
+    assert_eq!(passed, [true, false, true, false]);
 }
 
 #[test]

@@ -1,23 +1,21 @@
 use super::*;
-use crate::batch::Grouper;
 use crate::fixtures::*;
-use crate::source::Source;
 
 /// Checks every record of a file written from `header` and `rows`.
 fn check_file(name: &str, dataset: Dataset, header: &str, rows: &[String]) -> Vec<Checked> {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), name, header, rows);
-    let source = Source::open(&path, dataset).expect("opens");
-    let format = source.format();
+    let format = Format::of(&path).expect("a known format");
     let checker = Checker::new(dataset, format, lewisham());
-    Grouper::new(source, dataset, format)
-        .map(|g| checker.check(&g.expect("reads")))
+    groups(&path, dataset)
+        .iter()
+        .map(|g| checker.check(g))
         .collect()
 }
 
 fn problems(checked: &Checked) -> Vec<(u64, String)> {
     match checked {
-        Checked::Good { .. } => vec![],
+        Checked::Good { .. } | Checked::Passed => vec![],
         Checked::Bad { problems, .. } => {
             problems.iter().map(|p| (p.line, p.field.clone())).collect()
         }
@@ -29,6 +27,7 @@ fn problem_texts(checked: &[Checked]) -> String {
         .iter()
         .flat_map(|c| match c {
             Checked::Good { flags, .. } => flags.clone(),
+            Checked::Passed => vec![],
             Checked::Bad { problems, left_out } => {
                 problems.iter().chain(left_out).cloned().collect()
             }
