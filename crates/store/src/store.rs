@@ -201,14 +201,16 @@ struct Prior {
 /// How a data directory is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// The most memory sled's page cache may hold, in bytes. Its own default is
-    /// 1 GiB, which a node then grows into as its store grows.
+    /// The most memory sled's page cache may hold, in bytes. A node grows into it
+    /// as its store grows; a smaller cache bounds memory but makes a peer's
+    /// catch-up over older changes read them back from disk.
     pub cache_bytes: u64,
 }
 
 impl StoreOptions {
-    /// The page cache a node gets unless its configuration says otherwise.
-    pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+    /// The page cache a node gets unless its configuration says otherwise: sled's
+    /// own default, 1 GiB.
+    pub const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 
     /// The sled configuration for `dir` with these options: the ceiling benchmark
     /// opens its database the same way.
