@@ -150,29 +150,17 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// One own change: the record, its new payload (`None` deletes it), and what the
-/// caller already knows about the record.
+/// One own change: the record and its new payload (`None` deletes it).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OwnChange<'a> {
     pub(crate) id: &'a RecordId,
     pub(crate) payload: Option<&'a [u8]>,
-    /// The caller has just checked that the id is on no own record (it is newly
-    /// assigned), so this change needs no read of a prior version.
-    pub(crate) fresh: bool,
-    /// The id may come again later in the batch, so this change must be remembered
-    /// as that one's prior. Only callers that know an id comes once may clear it.
-    pub(crate) may_repeat: bool,
 }
 
 impl<'a> OwnChange<'a> {
-    /// A change to a record that may exist and may come again in the batch.
+    /// A change to `id`.
     pub(crate) fn of(id: &'a RecordId, payload: Option<&'a [u8]>) -> Self {
-        OwnChange {
-            id,
-            payload,
-            fresh: false,
-            may_repeat: true,
-        }
+        OwnChange { id, payload }
     }
 }
 
@@ -355,13 +343,8 @@ impl Store {
         for change in changes {
             let (id, payload) = (change.id, change.payload);
             let key = record_key(&prefix, id);
-            let earlier = match change.may_repeat {
-                true => latest.get(id),
-                false => None,
-            };
-            let (prior, unchanged) = match earlier {
+            let (prior, unchanged) = match latest.get(id) {
                 Some((prior, stored)) => (Some(*prior), prior.live && *stored == payload),
-                None if change.fresh => (None, false),
                 None => inner.prior_on_disk(&key, payload)?,
             };
             let live_before = prior.is_some_and(|p| p.live);
@@ -389,14 +372,12 @@ impl Store {
                 (true, false) => count = count.saturating_sub(1),
                 _ => {}
             }
-            if change.may_repeat {
-                let now = Prior {
-                    version,
-                    seq: head,
-                    live: payload.is_some(),
-                };
-                latest.insert(id, (now, payload));
-            }
+            let now = Prior {
+                version,
+                seq: head,
+                live: payload.is_some(),
+            };
+            latest.insert(id, (now, payload));
         }
 
         let changed = outcome.written + outcome.deleted > 0;

@@ -414,10 +414,9 @@ fn new_id_below_the_greatest_own_id_is_accepted_when_free() {
 }
 
 #[test]
-fn batch_of_known_and_new_refs_resolves_each_whether_scanned_or_looked_up() {
+fn batch_mixing_known_and_new_refs_maps_each_to_the_right_id() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
-    // More references between the first and last than one scan passes over.
     let first: Vec<LocalIngest> = (0..300)
         .map(|i| upsert(&format!("R-{i:03}"), b"v"))
         .collect();
@@ -425,9 +424,7 @@ fn batch_of_known_and_new_refs_resolves_each_whether_scanned_or_looked_up() {
 
     let mut fresh = 0;
     for batch in [
-        // Wide: the scan gives way to lookups.
         vec!["R-000", "R-150", "R-299", "R-2995"],
-        // Narrow: one scan settles all of them.
         vec!["R-010", "R-0105", "R-011"],
     ] {
         let items: Vec<LocalIngest> = batch.iter().map(|r| upsert(r, b"v")).collect();
