@@ -98,6 +98,18 @@ pub fn tiny_runs() -> Spill {
     Spill { run: 3, dir: None }
 }
 
+/// Tiny runs in a temporary "folder" that is a plain file under `dir`, so nothing
+/// can be made in it; returns that path and the spill.
+pub fn unusable_spill(dir: &Path) -> (PathBuf, Spill) {
+    let not_a_folder = dir.join("not-a-folder");
+    std::fs::write(&not_a_folder, "").unwrap();
+    let spill = Spill {
+        dir: Some(not_a_folder.clone()),
+        ..tiny_runs()
+    };
+    (not_a_folder, spill)
+}
+
 /// The records of `path`, rows of `dataset`, each with the earlier line it
 /// repeats, found by a scan of the references sorted as `spill` says.
 pub fn groups_in(path: &Path, dataset: Dataset, spill: &Spill) -> Vec<Group> {

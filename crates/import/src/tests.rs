@@ -589,12 +589,7 @@ fn skip_invalid_reports_what_its_check_reports() {
 #[test]
 fn a_temporary_folder_that_cannot_be_used_fails_the_check() {
     let dir = tempfile::tempdir().unwrap();
-    let not_a_folder = dir.path().join("not-a-folder");
-    std::fs::write(&not_a_folder, "").unwrap();
-    let spill = Spill {
-        dir: Some(not_a_folder.clone()),
-        ..tiny_runs()
-    };
+    let (not_a_folder, spill) = unusable_spill(dir.path());
     let path = participants_named(dir.path(), &["E1", "E2", "E3", "E4"]);
     let err = validate_in(
         lewisham(),
@@ -613,12 +608,7 @@ fn a_temporary_folder_that_cannot_be_used_fails_the_check() {
 #[test]
 fn a_temporary_folder_that_cannot_be_used_stops_skip_invalid_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let not_a_folder = dir.path().join("not-a-folder");
-    std::fs::write(&not_a_folder, "").unwrap();
-    let spill = Spill {
-        dir: Some(not_a_folder.clone()),
-        ..tiny_runs()
-    };
+    let (_, spill) = unusable_spill(dir.path());
     let path = participants_named(dir.path(), &["E1", "E2", "E3", "E4"]);
     let mut sent = 0;
     let mut send = |_: Batch| {

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::*;
-use crate::fixtures::tiny_runs;
+use crate::fixtures::{tiny_runs, unusable_spill};
 
 /// The repeats among references noted on lines 2, 3, … in turn, sorted as
 /// `spill` says: `(line, earlier line)`, taken in file order.
@@ -97,13 +97,7 @@ fn fewer_references_than_a_run_never_touch_the_disk() {
 #[test]
 fn a_temporary_folder_that_cannot_be_used_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    // A file where the folder should be: nothing can be made inside it.
-    let not_a_folder = dir.path().join("not-a-folder");
-    std::fs::write(&not_a_folder, "").unwrap();
-    let spill = Spill {
-        dir: Some(not_a_folder.clone()),
-        ..tiny_runs()
-    };
+    let (not_a_folder, spill) = unusable_spill(dir.path());
     let err = repeats_of(&["A", "B", "C", "D"], &spill).unwrap_err();
     let Error::Spill {
         file, dir, what, ..
