@@ -67,15 +67,6 @@ pub enum LocalIngest {
     },
 }
 
-impl LocalIngest {
-    /// The borough system's reference the change names.
-    pub fn local_ref(&self) -> &LocalRef {
-        match self {
-            LocalIngest::Upsert { local_ref, .. } | LocalIngest::Delete { local_ref } => local_ref,
-        }
-    }
-}
-
 /// One local reference of a [`Store::ingest_local`](crate::Store::ingest_local)
 /// batch and the record id it maps to.
 #[derive(Debug, Clone, PartialEq, Eq)]
