@@ -188,7 +188,7 @@ fn skip_invalid_counts_bad_rows_as_rejected_and_reports_them() {
     )
     .unwrap();
     assert_eq!((summary.rows, summary.records, summary.rejected), (3, 2, 1));
-    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let text = report_text(summary.report);
     assert!(text.contains("\n4,date_of_birth,"), "{text}");
 }
 
@@ -217,7 +217,7 @@ fn records_checked_together_are_reported_in_file_order() {
         (summary.rows, summary.records, summary.rejected),
         (3000, 2996, 4)
     );
-    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let text = report_text(summary.report);
     let lines: Vec<u64> = text
         .lines()
         .filter_map(|l| l.split(',').next()?.parse().ok())
@@ -261,7 +261,7 @@ fn terminated_postcodes_are_counted_and_reported_as_warnings() {
         (summary.records, summary.flagged, summary.rejected),
         (2, 1, 0)
     );
-    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let text = report_text(summary.report);
     assert!(text.contains("\n3,postcode,warning: "), "{text}");
 }
 
@@ -280,7 +280,7 @@ fn the_reject_report_holds_no_input_value() {
         &skipping(),
     )
     .unwrap();
-    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let text = report_text(summary.report);
     // The model names a postcode's district (`ZZ99`), coarser than the sector a
     // shared record keeps; never the full postcode.
     for value in [
@@ -332,6 +332,11 @@ fn repeat_entry(line: u64, earlier: u64) -> String {
         "{line},local_ref,repeats the reference of the record at line {earlier}: each record \
          may appear once in a file"
     )
+}
+
+/// The text of the reject report a run wrote.
+fn report_text(report: Option<PathBuf>) -> String {
+    std::fs::read_to_string(report.expect("a report")).unwrap()
 }
 
 /// The reject report of a failed check.
@@ -528,7 +533,7 @@ fn a_check_that_finds_repeats_still_reports_every_other_problem_and_warning_once
         (summary.records, summary.rejected, summary.flagged),
         (4, 2, 1)
     );
-    let text = std::fs::read_to_string(summary.report.expect("a report")).unwrap();
+    let text = report_text(summary.report);
     let entries: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(entries.len(), 3, "{text}");
     assert!(entries[0].starts_with("3,postcode,warning: "), "{text}");
@@ -545,7 +550,7 @@ fn skip_invalid_sends_a_references_first_record_and_rejects_its_repeats() {
         send_skipping(Dataset::EmploymentParticipation, &path, &tiny_runs()).unwrap();
     assert_eq!(sent, ["E1", "E2", "E3", "E4"]);
     assert_eq!((out.rows, out.records, out.rejected), (7, 4, 3));
-    let text = std::fs::read_to_string(report.expect("a report")).unwrap();
+    let text = report_text(report);
     let expected = [repeat_entry(5, 2), repeat_entry(7, 3), repeat_entry(8, 2)];
     assert_eq!(
         text,
@@ -575,10 +580,10 @@ fn skip_invalid_reports_what_its_check_reports() {
         &tiny_runs(),
     )
     .unwrap();
-    let checked_report = std::fs::read_to_string(checked.report.expect("a report")).unwrap();
+    let checked_report = report_text(checked.report);
     let (out, report, _) =
         send_skipping(Dataset::EmploymentParticipation, &path, &tiny_runs()).unwrap();
-    let sent_report = std::fs::read_to_string(report.expect("a report")).unwrap();
+    let sent_report = report_text(report);
     assert_eq!(
         (out.rows, out.records, out.rejected),
         (checked.rows, checked.records, checked.rejected)
