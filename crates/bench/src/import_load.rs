@@ -21,7 +21,7 @@ use tokio::process::{Child, Command};
 
 use crate::machine::{Machine, Phase, PhaseClock};
 use crate::records::{gss, RecordSet, LAMBETH};
-use crate::sled_ceiling::{self, Keys, SledCeiling};
+use crate::sled_ceiling::{self, SledCeiling};
 
 /// The seed of the generated file: every run imports the same rows.
 pub const SEED: u64 = 2026;
@@ -111,10 +111,6 @@ pub struct ImportReport {
     pub csv: CsvCeiling,
     /// Ceiling 2, as many records as the full import sends.
     pub sled: SledCeiling,
-    /// Not a ceiling of the target: sled writing what the store writes for each
-    /// imported record (the record and its local-reference mapping), to tell the
-    /// cost of the store's layout from the cost of the rest of the path.
-    pub sled_store_keys: SledCeiling,
     /// The import of the first quarter of the file.
     pub quarter: ImportRun,
     /// The import of the whole file.
@@ -141,11 +137,6 @@ impl ImportReport {
     /// Import rows/s over the slower ceiling in rows/s (target ≥ 0.50).
     pub fn ratio(&self) -> f64 {
         self.full.rows_per_s() / self.binding().1
-    }
-
-    /// Import records/s over sled's rate writing the store's keys for each record.
-    pub fn store_keys_ratio(&self) -> f64 {
-        self.full.records_per_s() / self.sled_store_keys.records_per_s()
     }
 
     /// The full import's peak memory over the quarter import's, for the import
@@ -218,18 +209,6 @@ pub async fn run(
     };
     phases.push(clock.stop());
 
-    progress("for comparison: sled writing each record and its local-reference mapping");
-    let clock = PhaseClock::start("sled, store keys");
-    let sled_store_keys = {
-        let set = RecordSet::new(lambeth)?;
-        let (records, batch) = (full.records, config.batch);
-        tokio::task::spawn_blocking(move || {
-            sled_ceiling::measure_keys(&set, records, batch, Keys::RecordAndMapping)
-        })
-        .await??
-    };
-    phases.push(clock.stop());
-
     Ok(ImportReport {
         config: config.clone(),
         machine: Machine::current(),
@@ -239,7 +218,6 @@ pub async fn run(
         phases: std::iter::once(generate).chain(phases).collect(),
         csv,
         sled,
-        sled_store_keys,
         quarter,
         full,
     })

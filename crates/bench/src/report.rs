@@ -321,15 +321,6 @@ pub fn render_import(r: &ImportReport) -> String {
     );
     let (name, rate) = r.binding();
     let _ = writeln!(o, "   slower ceiling   {name}: {} rows/s", thousands(rate));
-    let keys = &r.sled_store_keys;
-    let _ = writeln!(
-        o,
-        "   for comparison   sled writing each record and its local-reference mapping, as the store must: {} records/s (apply {}, flush {}); {:.2} of the ceiling",
-        thousands(keys.records_per_s()),
-        secs(keys.apply),
-        secs(keys.flush),
-        keys.records_per_s() / sled.records_per_s()
-    );
 
     let _ = writeln!(
         o,
@@ -342,11 +333,6 @@ pub fn render_import(r: &ImportReport) -> String {
         o,
         "   ratio            {ratio:.2} of the slower ceiling; target >= {IMPORT_RATIO_TARGET:.2}: {}",
         verdict(ratio >= IMPORT_RATIO_TARGET)
-    );
-    let _ = writeln!(
-        o,
-        "   store's keys     {:.2} of sled writing the store's keys (not the target; it separates the store's layout from the rest of the path)",
-        r.store_keys_ratio()
     );
     let (import_growth, node_growth) = r.memory_growth();
     let _ = writeln!(

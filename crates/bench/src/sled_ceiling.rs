@@ -49,27 +49,6 @@ impl SledCeiling {
 /// in batches of `batch_size`. Blocking: call it from `spawn_blocking` or a plain
 /// thread.
 pub fn measure(set: &RecordSet, records: u64, batch_size: usize) -> anyhow::Result<SledCeiling> {
-    measure_keys(set, records, batch_size, Keys::Record)
-}
-
-/// What the ceiling writes per record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keys {
-    /// The record's key only: the ceiling the targets are set against.
-    Record,
-    /// The record's key and, as an own record imported by local reference has, its
-    /// local-reference mapping (a key of about 17 B holding a 24-digit id): what
-    /// the store itself must write for each new imported record.
-    RecordAndMapping,
-}
-
-/// [`measure`], writing `keys` per record.
-pub fn measure_keys(
-    set: &RecordSet,
-    records: u64,
-    batch_size: usize,
-    keys: Keys,
-) -> anyhow::Result<SledCeiling> {
     let dir = tempfile::Builder::new()
         .prefix("borough-bench-sled-")
         .tempdir()?;
@@ -100,12 +79,6 @@ pub fn measure_keys(
             value.push(0);
             value.extend_from_slice(payload);
             value_bytes += value.len() as u64;
-            if keys == Keys::RecordAndMapping {
-                // A case system's references, rising as an export's usually do.
-                let mut mapping = b"X\x03".to_vec();
-                mapping.extend_from_slice(format!("LBH-EMP-{r:07}").as_bytes());
-                batch.insert(mapping, &key[key.len() - 24..]);
-            }
             batch.insert(key, value);
         }
         batch.insert(&b"C-checkpoint"[..], &end.to_be_bytes()[..]);
@@ -121,11 +94,7 @@ pub fn measure_keys(
         i = end;
     }
     let elapsed = started.elapsed();
-    let per_record = match keys {
-        Keys::Record => 1,
-        Keys::RecordAndMapping => 2,
-    };
-    let expected = records * per_record + u64::from(records > 0);
+    let expected = records + u64::from(records > 0);
     anyhow::ensure!(
         tree.len() as u64 == expected,
         "sled ceiling: wrote {} keys, expected {expected}",

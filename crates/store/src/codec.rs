@@ -4,20 +4,24 @@
 //! and a record id its ASCII bytes (ids are `[A-Za-z0-9._:-]`), so record keys sort
 //! in id order. Each key space starts with one letter:
 //!
-//! - `R | tag | origin | id` → record: version, seq, flags, [applied-at], payload.
-//!   Peer records and tombstones set the `APPLIED_AT` flag and carry the unix
-//!   seconds at which they were applied here (for retention); own records do not.
-//!   A value without the flag is exactly the version-1 layout, so older values
-//!   still decode and the schema version is unchanged.
+//! - `R | tag | origin | id` → record: version, seq, flags, [applied-at],
+//!   [local reference], payload. Peer records and tombstones set the `APPLIED_AT`
+//!   flag and carry the unix seconds at which they were applied here (for
+//!   retention); own records do not. An own record created by a borough system's
+//!   local reference sets `LOCAL_REF_FLAG` and carries the reference (one length byte,
+//!   then its bytes); decoding hands it back apart from the payload, so nothing
+//!   that serves payloads can pass it on. A value with neither flag is exactly the
+//!   version-1 layout.
 //! - `L | tag | first seq` → own change log run: count, then each id's length and
 //!   id, for the consecutive seqs from `first seq` (one run per own batch)
 //! - `H | tag` → own log head (last seq assigned)
 //! - `C | tag | peer` → checkpoint: last seq of the peer's log applied here
 //! - `N | tag | origin` → number of live records of that origin, kept in step with
 //!   `R` in the same batch so `count` needs no scan
-//! - `X | tag | local_ref` → the own record id the borough's case reference maps
-//!   to. Local only: never in the log, a `Change` or anything served to peers.
-//!   The key holds a borough case reference, so errors never show it.
+//! - `X | tag | local_ref` → own record id: how schema version 2 kept local
+//!   references. Opening a version-2 directory moves each into its record and
+//!   removes the key; nothing writes one any more. The key holds a borough case
+//!   reference, so errors never show it.
 
 use borough_model::{Dataset, GssCode, RecordId};
 
@@ -47,6 +51,8 @@ const LOCAL_REF: u8 = b'X';
 const TOMBSTONE: u8 = 0b0000_0001;
 /// Flag bit (record values only): an 8-byte applied-at time follows the flags.
 const APPLIED_AT: u8 = 0b0000_0010;
+/// Flag bit (own record values only): a local reference follows the flags.
+const LOCAL_REF_FLAG: u8 = 0b0000_0100;
 
 /// Length of `R | tag | origin`, the prefix shared by one origin's records.
 pub(crate) const RECORD_PREFIX_LEN: usize = 2 + 9;
@@ -142,30 +148,46 @@ pub(crate) fn count_key(dataset: Dataset, origin: GssCode) -> [u8; 11] {
     key
 }
 
-/// `X | tag | local_ref`.
-pub(crate) fn local_ref_key(dataset: Dataset, local_ref: &LocalRef) -> Vec<u8> {
-    let text = local_ref.as_str().as_bytes();
-    let mut key = Vec::with_capacity(2 + text.len());
-    key.push(LOCAL_REF);
-    key.push(dataset.tag());
-    key.extend_from_slice(text);
-    key
+/// The first byte of every version-2 local-reference key.
+pub(crate) const LEGACY_LOCAL_REF_PREFIX: [u8; 1] = [LOCAL_REF];
+
+/// One version-2 local-reference entry, decoded.
+#[derive(Debug)]
+pub(crate) struct LegacyLocalRef {
+    pub(crate) dataset: Dataset,
+    pub(crate) local_ref: LocalRef,
+    pub(crate) id: RecordId,
 }
 
-/// Decodes an `X` value: the record id the local reference maps to.
-pub(crate) fn decode_local_ref(dataset: Dataset, value: &[u8]) -> Result<RecordId, Error> {
-    std::str::from_utf8(value)
+/// Decodes a version-2 `X | tag | local_ref` → id entry.
+pub(crate) fn decode_legacy_local_ref(key: &[u8], value: &[u8]) -> Result<LegacyLocalRef, Error> {
+    let tag = key.get(1).copied().unwrap_or_default();
+    let withheld = |problem: String| Error::Corrupt {
+        tree: STATE_TREE,
+        // The rest of the key is a borough case reference: never shown.
+        key: format!(
+            "{}<local reference withheld>",
+            hex::encode([LOCAL_REF, tag])
+        ),
+        problem,
+    };
+    let dataset = Dataset::ALL
+        .into_iter()
+        .find(|d| d.tag() == tag)
+        .ok_or_else(|| withheld(format!("unknown dataset tag {tag}")))?;
+    let local_ref = std::str::from_utf8(key.get(2..).unwrap_or_default())
+        .map_err(|_| "local reference is not UTF-8".to_string())
+        .and_then(|text| LocalRef::parse(text).map_err(|e| e.to_string()))
+        .map_err(withheld)?;
+    let id = std::str::from_utf8(value)
         .map_err(|_| "record id is not ASCII".to_string())
         .and_then(|text| RecordId::parse(text).map_err(|e| format!("record id: {e}")))
-        .map_err(|problem| Error::Corrupt {
-            tree: STATE_TREE,
-            // The rest of the key is a borough case reference: never shown.
-            key: format!(
-                "{}<local reference withheld>",
-                hex::encode([LOCAL_REF, dataset.tag()])
-            ),
-            problem,
-        })
+        .map_err(withheld)?;
+    Ok(LegacyLocalRef {
+        dataset,
+        local_ref,
+        id,
+    })
 }
 
 /// A u64 value (head, checkpoint, count); absent means 0.
@@ -191,28 +213,56 @@ pub(crate) struct RecordValue<'a> {
     /// When a peer record was applied here (unix seconds); `None` for own records
     /// and for peer records written before the time was recorded.
     pub(crate) applied_at: Option<u64>,
+    /// The borough system's reference, for an own record created by one (kept by a
+    /// deletion, dropped by an erasure). Local only: never served.
+    pub(crate) local_ref: Option<&'a [u8]>,
     /// Empty for tombstones: a deletion keeps no payload.
     pub(crate) payload: &'a [u8],
 }
 
-/// Encodes an `R` value; `applied_at` is set for peer records only.
+/// What an `R` value carries besides its version, seq and payload: the time a
+/// peer record was applied here, or an own record's local reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp<'a> {
+    /// An own record with no local reference.
+    None,
+    /// A peer record or tombstone, applied here at this unix time.
+    AppliedAt(u64),
+    /// An own record or tombstone created by this local reference (the bytes of a
+    /// [`LocalRef`], at most [`crate::MAX_LOCAL_REF_LEN`] long).
+    LocalRef(&'a [u8]),
+}
+
+/// Encodes an `R` value.
 pub(crate) fn encode_record(
     version: u64,
     seq: u64,
     payload: Option<&[u8]>,
-    applied_at: Option<u64>,
+    stamp: Stamp<'_>,
 ) -> Vec<u8> {
     let body = payload.unwrap_or_default();
-    let mut out = Vec::with_capacity(RECORD_HEADER_LEN + APPLIED_AT_LEN + body.len());
+    let stamp_len = match stamp {
+        Stamp::None => 0,
+        Stamp::AppliedAt(_) => APPLIED_AT_LEN,
+        Stamp::LocalRef(local_ref) => 1 + local_ref.len(),
+    };
+    let mut out = Vec::with_capacity(RECORD_HEADER_LEN + stamp_len + body.len());
     out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
-    let mut flags = if payload.is_none() { TOMBSTONE } else { 0 };
-    if applied_at.is_some() {
-        flags |= APPLIED_AT;
-    }
-    out.push(flags);
-    if let Some(at) = applied_at {
-        out.extend_from_slice(&at.to_be_bytes());
+    let tombstone = if payload.is_none() { TOMBSTONE } else { 0 };
+    match stamp {
+        Stamp::None => out.push(tombstone),
+        Stamp::AppliedAt(at) => {
+            out.push(tombstone | APPLIED_AT);
+            out.extend_from_slice(&at.to_be_bytes());
+        }
+        Stamp::LocalRef(local_ref) => {
+            out.push(tombstone | LOCAL_REF_FLAG);
+            // A LocalRef is at most MAX_LOCAL_REF_LEN (128) bytes, so its length
+            // fits a byte.
+            out.push(local_ref.len() as u8);
+            out.extend_from_slice(local_ref);
+        }
     }
     out.extend_from_slice(body);
     out
@@ -233,8 +283,15 @@ pub(crate) fn decode_record<'a>(key: &[u8], value: &'a [u8]) -> Result<RecordVal
     let (version, rest) = value.split_at(8);
     let (seq, rest) = rest.split_at(8);
     let (flags, rest) = rest.split_at(1);
-    let flags = decode_flags(key, flags[0], TOMBSTONE | APPLIED_AT)?;
-    let (applied_at, payload) = if flags & APPLIED_AT == 0 {
+    let flags = decode_flags(key, flags[0], TOMBSTONE | APPLIED_AT | LOCAL_REF_FLAG)?;
+    if flags & APPLIED_AT != 0 && flags & LOCAL_REF_FLAG != 0 {
+        return Err(corrupt(
+            STATE_TREE,
+            key,
+            "record value is marked both a peer's and a local reference's",
+        ));
+    }
+    let (applied_at, rest) = if flags & APPLIED_AT == 0 {
         (None, rest)
     } else if rest.len() < APPLIED_AT_LEN {
         return Err(corrupt(
@@ -243,14 +300,35 @@ pub(crate) fn decode_record<'a>(key: &[u8], value: &'a [u8]) -> Result<RecordVal
             "record value shorter than its applied-at time",
         ));
     } else {
-        let (at, payload) = rest.split_at(APPLIED_AT_LEN);
-        (Some(u64_at(at)), payload)
+        let (at, rest) = rest.split_at(APPLIED_AT_LEN);
+        (Some(u64_at(at)), rest)
+    };
+    let (local_ref, payload) = if flags & LOCAL_REF_FLAG == 0 {
+        (None, rest)
+    } else {
+        // The reference's bytes are never put in an error.
+        let (&len, rest) = rest.split_first().ok_or_else(|| {
+            corrupt(
+                STATE_TREE,
+                key,
+                "record value shorter than its local reference",
+            )
+        })?;
+        let (local_ref, payload) = rest.split_at_checked(usize::from(len)).ok_or_else(|| {
+            corrupt(
+                STATE_TREE,
+                key,
+                "record value shorter than its local reference",
+            )
+        })?;
+        (Some(local_ref), payload)
     };
     Ok(RecordValue {
         version: u64_at(version),
         seq: u64_at(seq),
         tombstone: flags & TOMBSTONE != 0,
         applied_at,
+        local_ref,
         payload,
     })
 }
@@ -339,7 +417,7 @@ mod tests {
 
     #[test]
     fn record_values_round_trip_live_and_tombstoned() {
-        let live = encode_record(3, 7, Some(b"opaque"), None);
+        let live = encode_record(3, 7, Some(b"opaque"), Stamp::None);
         let decoded = decode_record(b"k", &live).unwrap();
         assert_eq!(
             (decoded.version, decoded.seq, decoded.tombstone),
@@ -347,7 +425,7 @@ mod tests {
         );
         assert_eq!(decoded.payload, b"opaque");
 
-        let dead = encode_record(4, 8, None, None);
+        let dead = encode_record(4, 8, None, Stamp::None);
         let decoded = decode_record(b"k", &dead).unwrap();
         assert_eq!(
             (decoded.version, decoded.seq, decoded.tombstone),
@@ -358,12 +436,12 @@ mod tests {
 
     #[test]
     fn peer_record_values_carry_their_applied_at_time() {
-        let live = encode_record(3, 7, Some(b"opaque"), Some(1_700_000_000));
+        let live = encode_record(3, 7, Some(b"opaque"), Stamp::AppliedAt(1_700_000_000));
         let decoded = decode_record(b"k", &live).unwrap();
         assert_eq!(decoded.applied_at, Some(1_700_000_000));
         assert_eq!(decoded.payload, b"opaque");
 
-        let dead = encode_record(4, 8, None, Some(5));
+        let dead = encode_record(4, 8, None, Stamp::AppliedAt(5));
         let decoded = decode_record(b"k", &dead).unwrap();
         assert_eq!((decoded.tombstone, decoded.applied_at), (true, Some(5)));
         assert!(decoded.payload.is_empty());
@@ -389,15 +467,64 @@ mod tests {
             (2, 9, None)
         );
         assert_eq!(decoded.payload, b"old");
-        assert_eq!(encode_record(2, 9, Some(b"old"), None), v1);
+        assert_eq!(encode_record(2, 9, Some(b"old"), Stamp::None), v1);
     }
 
     #[test]
-    fn corrupt_local_ref_value_does_not_show_the_reference() {
-        let local_ref = LocalRef::parse("CASE-SECRET-42").unwrap();
-        let key = local_ref_key(Dataset::ChildcarePlaces, &local_ref);
-        assert_eq!(&key[..2], b"X\x01");
-        let err = decode_local_ref(Dataset::ChildcarePlaces, b"not an id!").unwrap_err();
+    fn own_record_values_carry_their_local_reference_apart_from_the_payload() {
+        let live = encode_record(3, 7, Some(b"opaque"), Stamp::LocalRef(b"CASE-1"));
+        let decoded = decode_record(b"k", &live).unwrap();
+        assert_eq!(decoded.local_ref, Some(&b"CASE-1"[..]));
+        assert_eq!(
+            (decoded.payload, decoded.applied_at),
+            (&b"opaque"[..], None)
+        );
+
+        let dead = encode_record(4, 8, None, Stamp::LocalRef(b"CASE-1"));
+        let decoded = decode_record(b"k", &dead).unwrap();
+        assert_eq!(
+            (decoded.tombstone, decoded.local_ref),
+            (true, Some(&b"CASE-1"[..]))
+        );
+        assert!(decoded.payload.is_empty());
+
+        let longest = "a".repeat(crate::MAX_LOCAL_REF_LEN);
+        let value = encode_record(1, 1, Some(b"p"), Stamp::LocalRef(longest.as_bytes()));
+        let decoded = decode_record(b"k", &value).unwrap();
+        assert_eq!(decoded.local_ref, Some(longest.as_bytes()));
+        assert_eq!(decoded.payload, b"p");
+    }
+
+    #[test]
+    fn damaged_local_reference_is_corrupt_and_not_shown() {
+        let value = encode_record(3, 7, None, Stamp::LocalRef(b"CASE-SECRET-42"));
+        let mut both = value.clone();
+        both[16] |= APPLIED_AT;
+        for damaged in [
+            &value[..RECORD_HEADER_LEN],
+            &value[..value.len() - 1],
+            &both,
+        ] {
+            let err = decode_record(b"k", damaged).unwrap_err();
+            let text = err.to_string();
+            assert!(matches!(err, Error::Corrupt { .. }), "{text}");
+            assert!(
+                !text.contains("CASE") && !text.contains(&hex::encode(b"CASE")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_legacy_local_ref_entry_does_not_show_the_reference() {
+        let mut key = b"X\x01".to_vec();
+        key.extend_from_slice(b"CASE-SECRET-42");
+        let entry = decode_legacy_local_ref(&key, b"id-1").unwrap();
+        assert_eq!(entry.dataset, Dataset::ChildcarePlaces);
+        assert_eq!(entry.local_ref.as_str(), "CASE-SECRET-42");
+        assert_eq!(entry.id.as_str(), "id-1");
+
+        let err = decode_legacy_local_ref(&key, b"not an id!").unwrap_err();
         let text = err.to_string();
         assert!(
             !text.contains("CASE") && !text.contains(&hex::encode(b"CASE")),
@@ -454,7 +581,7 @@ mod tests {
             decode_record(b"k", &[0; 5]),
             Err(Error::Corrupt { .. })
         ));
-        let mut bad_flags = encode_record(1, 1, Some(b"x"), None);
+        let mut bad_flags = encode_record(1, 1, Some(b"x"), Stamp::None);
         bad_flags[16] = 0x80;
         let err = decode_record(b"k", &bad_flags).unwrap_err();
         assert!(err.to_string().contains("unknown flag bits"), "{err}");

@@ -18,12 +18,14 @@
 //!   (and erased) payloads do not remain anywhere.
 //! - Readers and subscribers see only heads that have been flushed, so a seq seen
 //!   by a peer is never reassigned after a crash.
-//! - Local references (`X | dataset | local_ref` → own record id) map the borough
-//!   case system's ids to record ids. They are local only: never in the change log,
-//!   a `Change` or anything served to peers, never logged or shown in errors. A new
-//!   mapping is written in the same batch as its record; a delete keeps it (a
-//!   re-created case keeps its id); only `erase` removes it, in the same batch as
-//!   the record's tombstone.
+//! - A local reference (the borough case system's id for a record) is kept in the
+//!   stored value of the own record it names, apart from the payload, so it is
+//!   written in the same key as its record. It is local only: never in the change
+//!   log, a `Change`, a `StoredRecord` or anything served to peers, never logged or
+//!   shown in errors. A delete keeps it (a re-created case keeps its id); only
+//!   `erase` drops it, with the record's tombstone. The in-memory `LocalIndex`
+//!   (hash of reference → record ids) is rebuilt from the records on open and
+//!   changed only after the write it describes has reached sled.
 //! - Every peer record and tombstone carries the time it was applied here, so
 //!   `purge_replicas` can remove a peer's replicas past their retention period in
 //!   bounded batches, keeping counts right and leaving the checkpoint alone.
@@ -46,5 +48,6 @@ pub use store::{Applied, Change, Ingest, IngestOutcome, Store, StoreOptions, Sto
 
 /// The on-disk layout version this build reads and writes. 2: own log entries no
 /// longer repeat the record's payload (version 1 did), so a version-1 directory is
-/// refused rather than misread.
-pub const SCHEMA_VERSION: u32 = 2;
+/// refused rather than misread. 3: local references live in their records, not in
+/// `X` keys; a version-2 directory is brought up to 3 when it is opened.
+pub const SCHEMA_VERSION: u32 = 3;

@@ -1,5 +1,6 @@
 //! The `Store`: opening a data directory, own ingest, peer batches and reads.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -9,13 +10,18 @@ use tokio::sync::watch;
 
 use crate::audit::{AuditEntry, AuditLog};
 use crate::codec::{
-    checkpoint_key, corrupt, count_key, decode_log_run, decode_record, decode_u64, encode_log_run,
-    encode_record, gss_bytes, head_key, log_key, parse_gss, record_id_from_key, record_key,
-    record_prefix, seq_from_log_key, AUDIT_TREE, META_TREE, OWN_BOROUGH_KEY, SCHEMA_VERSION_KEY,
+    checkpoint_key, corrupt, count_key, decode_legacy_local_ref, decode_log_run, decode_record,
+    decode_u64, encode_log_run, encode_record, gss_bytes, head_key, log_key, parse_gss,
+    record_id_from_key, record_key, record_prefix, seq_from_log_key, RecordValue, Stamp,
+    AUDIT_TREE, LEGACY_LOCAL_REF_PREFIX, META_TREE, OWN_BOROUGH_KEY, SCHEMA_VERSION_KEY,
     STATE_TREE,
 };
 use crate::error::sled_error;
-use crate::{Error, SCHEMA_VERSION};
+use crate::{Error, LocalRef, SCHEMA_VERSION};
+use local_index::{Hashing, LocalIndex, RefHash};
+
+/// The schema version whose local references `open` moves into their records.
+const LOCAL_REFS_APART_VERSION: u32 = 2;
 
 /// sled's own tree, present in every database; not one of ours.
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
@@ -139,6 +145,9 @@ struct Inner {
     /// (dataset, own), a peer batch (dataset, peer). Guards no memory, only the
     /// read-modify-write of versions, seqs and counts on disk.
     writers: HashMap<(Dataset, GssCode), Mutex<()>>,
+    /// Per dataset, which own records hold which local references. Changed only
+    /// by an own write that has reached sled, under that dataset's own writer lock.
+    local: HashMap<Dataset, Mutex<LocalIndex>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -150,17 +159,34 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// One own change: the record and its new payload (`None` deletes it).
+/// One own change: the record, its new payload (`None` deletes it) and what
+/// becomes of the local reference it holds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OwnChange<'a> {
     pub(crate) id: &'a RecordId,
     pub(crate) payload: Option<&'a [u8]>,
+    pub(crate) local_ref: RefChange<'a>,
+}
+
+/// What an own change does to the record's local reference.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RefChange<'a> {
+    /// Keep whatever the record holds (a change by record id).
+    Keep,
+    /// The record holds this reference (a change by local reference).
+    Set(&'a LocalRef),
+    /// The record holds no reference any more (an erasure).
+    Drop,
 }
 
 impl<'a> OwnChange<'a> {
-    /// A change to `id`.
+    /// A change to `id` by record id, keeping any local reference it holds.
     pub(crate) fn of(id: &'a RecordId, payload: Option<&'a [u8]>) -> Self {
-        OwnChange { id, payload }
+        OwnChange {
+            id,
+            payload,
+            local_ref: RefChange::Keep,
+        }
     }
 }
 
@@ -170,11 +196,18 @@ pub(crate) type MakeAudit<'a> = Box<dyn FnOnce(&IngestOutcome) -> AuditEntry + '
 /// What an own batch carries besides its record changes.
 #[derive(Debug, Default)]
 pub(crate) struct OwnExtras {
-    /// Writes to other key spaces (local-reference mappings) committed in the same
-    /// batch as the records: `None` removes the key.
+    /// Raw writes committed in the same batch as the records (an erased
+    /// tombstone's value without its reference): `None` removes the key.
     pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Deletes the caller could not resolve to a record, counted as not found.
     pub(crate) not_found: u64,
+    /// Record values the caller has already read under the writer lock (`None`:
+    /// absent), so they are not read twice.
+    pub(crate) read: HashMap<RecordId, Option<sled::IVec>>,
+    /// References the batch gives to records, for the local index once written.
+    pub(crate) indexed: Vec<(RefHash, RecordId)>,
+    /// References the batch takes from records, likewise.
+    pub(crate) unindexed: Vec<(RefHash, RecordId)>,
 }
 
 /// What is known about a record before a change in the current batch: from this
@@ -182,8 +215,68 @@ pub(crate) struct OwnExtras {
 #[derive(Debug, Clone, Copy)]
 struct Prior {
     version: u64,
-    seq: u64,
     live: bool,
+}
+
+impl Prior {
+    fn of(record: &RecordValue<'_>) -> Prior {
+        Prior {
+            version: record.version,
+            live: !record.tombstone,
+        }
+    }
+}
+
+/// A record as an earlier change of the current own batch left it.
+struct Latest<'a> {
+    prior: Prior,
+    payload: Option<&'a [u8]>,
+    local_ref: Option<Cow<'a, [u8]>>,
+}
+
+/// What is known of a record just before one change of an own batch.
+struct Before<'a> {
+    prior: Option<Prior>,
+    /// Live with exactly the change's payload.
+    same_payload: bool,
+    /// Its local reference, if the change keeps it (a change by record id).
+    local_ref: Option<Cow<'a, [u8]>>,
+}
+
+impl<'a> Before<'a> {
+    /// From the record's stored `value`.
+    fn on_disk(
+        key: &[u8],
+        value: Option<&[u8]>,
+        change: &OwnChange<'_>,
+    ) -> Result<Before<'a>, Error> {
+        let Some(value) = value else {
+            return Ok(Before {
+                prior: None,
+                same_payload: false,
+                local_ref: None,
+            });
+        };
+        let record = decode_record(key, value)?;
+        let local_ref = match change.local_ref {
+            RefChange::Keep => record.local_ref.map(|r| Cow::Owned(r.to_vec())),
+            RefChange::Set(_) | RefChange::Drop => None,
+        };
+        Ok(Before {
+            prior: Some(Prior::of(&record)),
+            same_payload: !record.tombstone && change.payload == Some(record.payload),
+            local_ref,
+        })
+    }
+
+    /// From an earlier change to the record in the same batch.
+    fn latest(latest: &Latest<'a>, change: &OwnChange<'_>) -> Before<'a> {
+        Before {
+            prior: Some(latest.prior),
+            same_payload: latest.prior.live && latest.payload == change.payload,
+            local_ref: latest.local_ref.clone(),
+        }
+    }
 }
 
 /// How a data directory is opened.
@@ -226,15 +319,28 @@ impl Store {
         Store::open_with(dir, own, StoreOptions::default())
     }
 
-    /// [`Store::open`] with the given options.
+    /// [`Store::open`] with the given options. A version-2 directory is brought to
+    /// the current version first (its local references move into their records).
     pub fn open_with(dir: &Path, own: GssCode, options: StoreOptions) -> Result<Store, Error> {
+        Store::open_hashing(dir, own, options, Hashing::keyed())
+    }
+
+    fn open_hashing(
+        dir: &Path,
+        own: GssCode,
+        options: StoreOptions,
+        hashing: Hashing,
+    ) -> Result<Store, Error> {
         let path = dir.to_path_buf();
         let db = open_db(&options.sled_config(dir), &path)?;
-        check_meta(&db, &path, own)?;
+        let found = check_meta(&db, &path, own)?;
 
         let state = db
             .open_tree(STATE_TREE)
             .map_err(sled_error(&path, "opening the state tree"))?;
+        if found == LOCAL_REFS_APART_VERSION {
+            move_local_refs_into_records(&db, &state, &path, own)?;
+        }
         let audit_tree = db
             .open_tree(AUDIT_TREE)
             .map_err(sled_error(&path, "opening the audit tree"))?;
@@ -242,7 +348,10 @@ impl Store {
 
         let mut heads = HashMap::new();
         let mut writers = HashMap::new();
+        let mut local = HashMap::new();
         for dataset in Dataset::ALL {
+            let index = index_local_refs(&state, &path, dataset, own, hashing.clone())?;
+            local.insert(dataset, Mutex::new(index));
             let key = head_key(dataset);
             let stored = state
                 .get(key)
@@ -264,6 +373,7 @@ impl Store {
                 audit,
                 heads,
                 writers,
+                local,
             }),
         })
     }
@@ -335,19 +445,37 @@ impl Store {
             not_found: extras.not_found,
             ..IngestOutcome::default()
         };
+        let mut read = extras.read;
         let mut writes = sled::Batch::default();
-        let mut latest: HashMap<&RecordId, (Prior, Option<&[u8]>)> = HashMap::new();
+        // Per record changed earlier in this batch: its state, payload and reference.
+        let mut latest: HashMap<&RecordId, Latest<'_>> = HashMap::with_capacity(changes.len());
         // The ids given seqs first_seq.. in order, written as one log run.
         let first_seq = head + 1;
-        let mut run: Vec<&RecordId> = Vec::new();
+        let mut run: Vec<&RecordId> = Vec::with_capacity(changes.len());
         for change in changes {
             let (id, payload) = (change.id, change.payload);
             let key = record_key(&prefix, id);
-            let (prior, unchanged) = match latest.get(id) {
-                Some((prior, stored)) => (Some(*prior), prior.live && *stored == payload),
-                None => inner.prior_on_disk(&key, payload)?,
+            let before = match latest.get(id) {
+                Some(earlier) => Before::latest(earlier, change),
+                None => {
+                    let value = match read.remove(id) {
+                        Some(value) => value,
+                        None => inner
+                            .state
+                            .get(&key)
+                            .map_err(inner.sled("reading a record"))?,
+                    };
+                    Before::on_disk(&key, value.as_deref(), change)?
+                }
+            };
+            let prior = before.prior;
+            let local_ref = match change.local_ref {
+                RefChange::Keep => before.local_ref,
+                RefChange::Set(local_ref) => Some(Cow::Borrowed(local_ref.as_str().as_bytes())),
+                RefChange::Drop => None,
             };
             let live_before = prior.is_some_and(|p| p.live);
+            let unchanged = live_before && payload.is_some() && before.same_payload;
             match payload {
                 Some(_) if unchanged => {
                     outcome.unchanged += 1;
@@ -365,7 +493,11 @@ impl Store {
             // A re-created record continues from its tombstone's version, so peers
             // holding the tombstone accept it as newer.
             let version = prior.map_or(0, |p| p.version) + 1;
-            writes.insert(key, encode_record(version, head, payload, None));
+            let stamp = match &local_ref {
+                Some(local_ref) => Stamp::LocalRef(local_ref),
+                None => Stamp::None,
+            };
+            writes.insert(key, encode_record(version, head, payload, stamp));
             run.push(id);
             match (live_before, payload.is_some()) {
                 (false, true) => count += 1,
@@ -374,10 +506,16 @@ impl Store {
             }
             let now = Prior {
                 version,
-                seq: head,
                 live: payload.is_some(),
             };
-            latest.insert(id, (now, payload));
+            latest.insert(
+                id,
+                Latest {
+                    prior: now,
+                    payload,
+                    local_ref,
+                },
+            );
         }
 
         let changed = outcome.written + outcome.deleted > 0;
@@ -403,6 +541,17 @@ impl Store {
                 .state
                 .apply_batch(writes)
                 .map_err(inner.sled("writing an own batch"))?;
+        }
+        // The records are in sled now, whatever happens to the audit entry or the
+        // flush, so the index must say so.
+        if !extras.indexed.is_empty() || !extras.unindexed.is_empty() {
+            let mut index = inner.local_index(dataset);
+            for (hash, id) in &extras.unindexed {
+                index.remove(*hash, id);
+            }
+            for (hash, id) in extras.indexed {
+                index.insert(hash, id);
+            }
         }
         outcome.head = Seq(head);
         let audited = match audit {
@@ -562,7 +711,7 @@ impl Store {
             let key = record_key(&prefix, &change.id);
             let prior = match latest.get(&change.id) {
                 Some(prior) => Some(*prior),
-                None => inner.prior_on_disk(&key, None)?.0,
+                None => inner.prior_on_disk(&key)?,
             };
             if prior.is_some_and(|p| p.version >= change.version.0) {
                 continue;
@@ -576,7 +725,7 @@ impl Store {
                     change.version.0,
                     change.seq.0,
                     payload,
-                    Some(applied_at_unix),
+                    Stamp::AppliedAt(applied_at_unix),
                 ),
             );
             let live_before = prior.is_some_and(|p| p.live);
@@ -589,7 +738,6 @@ impl Store {
                 &change.id,
                 Prior {
                     version: change.version.0,
-                    seq: change.seq.0,
                     live: payload.is_some(),
                 },
             );
@@ -714,6 +862,15 @@ impl Inner {
         lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn local_index(&self, dataset: Dataset) -> MutexGuard<'_, LocalIndex> {
+        // `open` builds an index for every dataset in `Dataset::ALL`. Every change
+        // to an index is a whole insert or remove, so a panic elsewhere leaves it
+        // consistent.
+        self.local[&dataset]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn head_sender(&self, dataset: Dataset) -> &watch::Sender<Seq> {
         // `open` creates a sender for every dataset in `Dataset::ALL`.
         &self.heads[&dataset]
@@ -724,23 +881,12 @@ impl Inner {
         decode_u64(key, value.as_deref())
     }
 
-    /// The record's state on disk, and whether it is live with exactly `payload`.
-    fn prior_on_disk(
-        &self,
-        key: &[u8],
-        payload: Option<&[u8]>,
-    ) -> Result<(Option<Prior>, bool), Error> {
+    /// The record's state on disk, if it is there.
+    fn prior_on_disk(&self, key: &[u8]) -> Result<Option<Prior>, Error> {
         let Some(value) = self.state.get(key).map_err(self.sled("reading a record"))? else {
-            return Ok((None, false));
+            return Ok(None);
         };
-        let record = decode_record(key, &value)?;
-        let unchanged = !record.tombstone && payload == Some(record.payload);
-        let prior = Prior {
-            version: record.version,
-            seq: record.seq,
-            live: !record.tombstone,
-        };
-        Ok((Some(prior), unchanged))
+        Ok(Some(Prior::of(&decode_record(key, &value)?)))
     }
 
     fn flush(&self) -> Result<(), Error> {
@@ -867,8 +1013,9 @@ fn open_error(path: &Path, source: sled::Error) -> Error {
     }
 }
 
-/// Checks (or, for a new directory, writes) the schema version and owning borough.
-fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<(), Error> {
+/// Checks (or, for a new directory, writes) the schema version and owning borough,
+/// returning the version found: the current one, or one `open` brings up to date.
+fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<u32, Error> {
     let has_data_trees = db
         .tree_names()
         .iter()
@@ -894,7 +1041,7 @@ fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<(), Error> {
             .map_err(sled_error(path, "writing the schema version"))?;
         db.flush()
             .map_err(sled_error(path, "flushing the schema version"))?;
-        return Ok(());
+        return Ok(SCHEMA_VERSION);
     };
 
     let found = <[u8; 4]>::try_from(&stored[..])
@@ -906,7 +1053,7 @@ fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<(), Error> {
                 "schema version is not 4 bytes",
             )
         })?;
-    if found != SCHEMA_VERSION {
+    if found != SCHEMA_VERSION && found != LOCAL_REFS_APART_VERSION {
         return Err(Error::UnknownSchemaVersion {
             path: path.to_path_buf(),
             found,
@@ -926,9 +1073,91 @@ fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<(), Error> {
             requested: own,
         });
     }
+    Ok(found)
+}
+
+/// Version 2 to 3: moves each `X` local reference into the own record it maps to
+/// and removes the key, a bounded batch at a time, then records version 3. An
+/// interrupted run leaves version 2 and the keys not yet moved, so the next open
+/// carries on where it stopped.
+fn move_local_refs_into_records(
+    db: &sled::Db,
+    state: &sled::Tree,
+    path: &Path,
+    own: GssCode,
+) -> Result<(), Error> {
+    const BATCH: usize = 1000;
+    let mut moved = 0u64;
+    loop {
+        let mut batch = sled::Batch::default();
+        let mut taken = 0;
+        for item in state.scan_prefix(LEGACY_LOCAL_REF_PREFIX).take(BATCH) {
+            let (key, value) =
+                item.map_err(sled_error(path, "reading a version-2 local reference"))?;
+            let entry = decode_legacy_local_ref(&key, &value)?;
+            let rkey = record_key(&record_prefix(entry.dataset, own), &entry.id);
+            let stored = state
+                .get(&rkey)
+                .map_err(sled_error(path, "reading a record"))?;
+            // A mapping always came with its record; one without is dropped.
+            if let Some(stored) = stored {
+                let record = decode_record(&rkey, &stored)?;
+                let payload = (!record.tombstone).then_some(record.payload);
+                let stamp = Stamp::LocalRef(entry.local_ref.as_str().as_bytes());
+                batch.insert(
+                    rkey,
+                    encode_record(record.version, record.seq, payload, stamp),
+                );
+            }
+            batch.remove(key);
+            taken += 1;
+        }
+        if taken == 0 {
+            break;
+        }
+        state
+            .apply_batch(batch)
+            .map_err(sled_error(path, "moving local references into records"))?;
+        moved += taken as u64;
+    }
+    let meta = db
+        .open_tree(META_TREE)
+        .map_err(sled_error(path, "opening the meta tree"))?;
+    meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
+        .map_err(sled_error(path, "writing the schema version"))?;
+    db.flush()
+        .map_err(sled_error(path, "flushing the schema version"))?;
+    tracing::info!(path = %path.display(), moved, "local references moved into their records");
     Ok(())
 }
 
+/// Builds `dataset`'s local index from the own records that hold a reference.
+fn index_local_refs(
+    state: &sled::Tree,
+    path: &Path,
+    dataset: Dataset,
+    own: GssCode,
+    hashing: Hashing,
+) -> Result<LocalIndex, Error> {
+    let started = std::time::Instant::now();
+    let mut index = LocalIndex::new(hashing);
+    for item in state.scan_prefix(record_prefix(dataset, own)) {
+        let (key, value) = item.map_err(sled_error(path, "reading records"))?;
+        if let Some(local_ref) = decode_record(&key, &value)?.local_ref {
+            let hash = index.hash(local_ref);
+            index.insert(hash, record_id_from_key(&key)?);
+        }
+    }
+    tracing::info!(
+        dataset = %dataset,
+        references = index.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "local references indexed"
+    );
+    Ok(index)
+}
+
+mod local_index;
 mod local_refs;
 mod retention;
 

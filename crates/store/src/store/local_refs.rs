@@ -1,17 +1,26 @@
 //! Own ingest by local reference, resolving references, and erasure. All writes
 //! go through [`Store::ingest_locked`], the one own-write path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use borough_model::{Dataset, RecordId, Seq};
 
-use super::{MakeAudit, OwnChange, OwnExtras};
-use crate::codec::{decode_local_ref, local_ref_key, record_key, record_prefix};
+use super::{MakeAudit, OwnChange, OwnExtras, RefChange};
+use crate::codec::{
+    decode_record, encode_record, record_key, record_prefix, Stamp, RECORD_PREFIX_LEN,
+};
+use crate::store::local_index::RefHash;
 use crate::store::Applied;
 use crate::{
     AuditEntry, Erased, Error, IngestOutcome, LocalIngest, LocalIngestOutcome, LocalMapping,
     LocalRef, Store,
 };
+
+/// An own record found by its local reference, with its stored value.
+struct Found {
+    id: RecordId,
+    value: sled::IVec,
+}
 
 impl Store {
     /// The record id `local_ref` maps to in this borough's `dataset`, if any. An
@@ -22,23 +31,52 @@ impl Store {
         local_ref: &LocalRef,
     ) -> Result<Option<RecordId>, Error> {
         let inner = &*self.inner;
-        inner
-            .state
-            .get(local_ref_key(dataset, local_ref))
-            .map_err(inner.sled("reading a local reference"))?
-            .map(|value| decode_local_ref(dataset, &value))
-            .transpose()
+        let hash = inner
+            .local_index(dataset)
+            .hash(local_ref.as_str().as_bytes());
+        let prefix = record_prefix(dataset, inner.own);
+        let found = self.find_local(dataset, &prefix, local_ref, hash)?;
+        Ok(found.map(|found| found.id))
+    }
+
+    /// The own record holding `local_ref`, whose hash is `hash`: the index names
+    /// the records whose references share the hash, and the one whose stored
+    /// reference is `local_ref` is it. `prefix` is the dataset's own records'.
+    fn find_local(
+        &self,
+        dataset: Dataset,
+        prefix: &[u8; RECORD_PREFIX_LEN],
+        local_ref: &LocalRef,
+        hash: RefHash,
+    ) -> Result<Option<Found>, Error> {
+        let inner = &*self.inner;
+        let candidates = inner.local_index(dataset).candidates(hash);
+        for id in candidates {
+            let key = record_key(prefix, &id);
+            let Some(value) = inner
+                .state
+                .get(&key)
+                .map_err(inner.sled("reading a record"))?
+            else {
+                continue;
+            };
+            if decode_record(&key, &value)?.local_ref == Some(local_ref.as_str().as_bytes()) {
+                return Ok(Some(Found { id, value }));
+            }
+        }
+        Ok(None)
     }
 
     /// Like [`Store::ingest_audited`], naming records by the borough system's local
-    /// reference. An upsert of a new reference takes `new_id()` as its record id and
-    /// stores the mapping in the same atomic batch as the record; a known reference
-    /// reuses its id, so re-importing the same data is unchanged. A delete of a known
-    /// reference writes a tombstone exactly as [`crate::Ingest::Delete`] and keeps the
-    /// mapping, so a re-created case keeps its id (and continues its version); a
-    /// delete of an unknown reference is not found. Only [`Store::erase`] removes a
-    /// mapping. Fails with `RecordIdInUse`, writing nothing, if `new_id()` returns an
-    /// id some own record already has.
+    /// reference. An upsert of a new reference takes `new_id()` as its record id,
+    /// and the record keeps the reference in its stored value (never served); a
+    /// known reference reuses its id, so re-importing the same data is unchanged. A
+    /// delete of a known reference writes a tombstone exactly as
+    /// [`crate::Ingest::Delete`] and the tombstone keeps the reference, so a
+    /// re-created case keeps its id (and continues its version); a delete of an
+    /// unknown reference is not found. Only [`Store::erase`] drops a reference.
+    /// Fails with `RecordIdInUse`, writing nothing, if `new_id()` returns an id some
+    /// own record already has.
     pub fn ingest_local(
         &self,
         dataset: Dataset,
@@ -66,11 +104,13 @@ impl Store {
         let _writer = inner.writer(dataset, inner.own);
         let prefix = record_prefix(dataset, inner.own);
         // Resolve every reference once, under the writer lock so no other own write
-        // can assign it meanwhile: from earlier in this batch, else from disk.
-        let mut known: HashMap<&LocalRef, usize> = HashMap::new();
-        let mut mappings: Vec<LocalMapping> = Vec::new();
-        let mut extras = OwnExtras::default();
-        let mut fresh: HashSet<RecordId> = HashSet::new();
+        // can assign it meanwhile: from earlier in this batch, else from the index.
+        let mut known: HashMap<&LocalRef, usize> = HashMap::with_capacity(batch.len());
+        let mut mappings: Vec<LocalMapping> = Vec::with_capacity(batch.len());
+        let mut extras = OwnExtras {
+            read: HashMap::with_capacity(batch.len()),
+            ..OwnExtras::default()
+        };
         // Per batch item, the index of its mapping (None: a delete of an unknown ref).
         let mut resolved: Vec<Option<usize>> = Vec::with_capacity(batch.len());
         for item in batch {
@@ -82,11 +122,18 @@ impl Store {
                 resolved.push(Some(index));
                 continue;
             }
-            let (id, assigned) = match self.resolve_local_ref(dataset, local_ref)? {
-                Some(id) => (id, false),
+            let hash = inner
+                .local_index(dataset)
+                .hash(local_ref.as_str().as_bytes());
+            let (id, assigned) = match self.find_local(dataset, &prefix, local_ref, hash)? {
+                Some(Found { id, value }) => {
+                    extras.read.insert(id.clone(), Some(value));
+                    (id, false)
+                }
                 None if is_upsert => {
                     let id = new_id();
-                    let taken = fresh.contains(&id)
+                    // Every id this batch has met, found or new, is in `read`.
+                    let taken = extras.read.contains_key(&id)
                         || inner
                             .state
                             .contains_key(record_key(&prefix, &id))
@@ -94,11 +141,8 @@ impl Store {
                     if taken {
                         return Err(Error::RecordIdInUse { dataset, id });
                     }
-                    fresh.insert(id.clone());
-                    extras.writes.push((
-                        local_ref_key(dataset, local_ref),
-                        Some(id.as_str().as_bytes().to_vec()),
-                    ));
+                    extras.read.insert(id.clone(), None);
+                    extras.indexed.push((hash, id.clone()));
                     (id, true)
                 }
                 None => {
@@ -115,17 +159,21 @@ impl Store {
                 assigned,
             });
         }
-        let changes: Vec<OwnChange<'_>> = batch
-            .iter()
-            .zip(&resolved)
-            .filter_map(|(item, index)| {
-                let id = &mappings[(*index)?].id;
-                Some(match item {
-                    LocalIngest::Upsert { payload, .. } => OwnChange::of(id, Some(payload)),
-                    LocalIngest::Delete { .. } => OwnChange::of(id, None),
-                })
-            })
-            .collect();
+        let mut changes: Vec<OwnChange<'_>> = Vec::with_capacity(batch.len());
+        for (item, index) in batch.iter().zip(&resolved) {
+            let Some(mapping) = index.map(|i| &mappings[i]) else {
+                continue;
+            };
+            let payload = match item {
+                LocalIngest::Upsert { payload, .. } => Some(payload.as_slice()),
+                LocalIngest::Delete { .. } => None,
+            };
+            changes.push(OwnChange {
+                id: &mapping.id,
+                payload,
+                local_ref: RefChange::Set(&mapping.local_ref),
+            });
+        }
         let audit: MakeAudit<'_> = Box::new(audit);
         let applied = self.ingest_locked(dataset, &changes, extras, Some(audit))?;
         Ok((applied, mappings))
@@ -133,12 +181,12 @@ impl Store {
 
     /// Erases the record `local_ref` maps to: in one atomic batch, writes a tombstone
     /// (new version and seq; the payload is removed, and the earlier change is no
-    /// longer served) and removes the mapping, so nothing here links the record
-    /// back to the case any more; appends the audit entry `audit` makes from the
-    /// record id; flushes; then publishes the head so peers receive the tombstone.
-    /// `Ok(None)` if the reference maps to nothing (unknown or already erased). If the
-    /// record was already deleted, only the mapping is removed (and audited), and
-    /// `seq` is that of the existing tombstone.
+    /// longer served) that no longer holds the reference, so nothing here links the
+    /// record back to the case any more; appends the audit entry `audit` makes from
+    /// the record id; flushes; then publishes the head so peers receive the
+    /// tombstone. `Ok(None)` if the reference maps to nothing (unknown or already
+    /// erased). If the record was already deleted, only the reference is dropped
+    /// from its tombstone (and audited), and `seq` is that of the existing tombstone.
     pub fn erase(
         &self,
         dataset: Dataset,
@@ -147,30 +195,43 @@ impl Store {
     ) -> Result<Option<Erased>, Error> {
         let inner = &*self.inner;
         let _writer = inner.writer(dataset, inner.own);
-        let Some(id) = self.resolve_local_ref(dataset, local_ref)? else {
+        let hash = inner
+            .local_index(dataset)
+            .hash(local_ref.as_str().as_bytes());
+        let prefix = record_prefix(dataset, inner.own);
+        let Some(Found { id, value }) = self.find_local(dataset, &prefix, local_ref, hash)? else {
             return Ok(None);
         };
-        let key = record_key(&record_prefix(dataset, inner.own), &id);
-        let (prior, _) = inner.prior_on_disk(&key, None)?;
-        let extras = OwnExtras {
-            writes: vec![(local_ref_key(dataset, local_ref), None)],
+        let key = record_key(&prefix, &id);
+        let record = decode_record(&key, &value)?;
+        let (live, stored_seq) = (!record.tombstone, record.seq);
+        let mut extras = OwnExtras {
+            unindexed: vec![(hash, id.clone())],
             ..OwnExtras::default()
         };
-        let changes: Vec<OwnChange<'_>> = match prior {
-            Some(p) if p.live => vec![OwnChange::of(&id, None)],
-            _ => Vec::new(),
+        if !live {
+            // The tombstone stays as peers have it (same version and seq), only
+            // without the reference.
+            let bare = encode_record(record.version, record.seq, None, Stamp::None);
+            extras.writes.push((key, Some(bare)));
+        }
+        extras.read.insert(id.clone(), Some(value.clone()));
+        let changes: Vec<OwnChange<'_>> = match live {
+            true => vec![OwnChange {
+                id: &id,
+                payload: None,
+                local_ref: RefChange::Drop,
+            }],
+            false => Vec::new(),
         };
         let audited_id = id.clone();
         let audit: MakeAudit<'_> = Box::new(move |_: &IngestOutcome| audit(&audited_id));
         let outcome = self
             .ingest_locked(dataset, &changes, extras, Some(audit))?
             .flush()?;
-        let seq = match prior {
-            Some(p) if p.live => outcome.head,
-            Some(p) => Seq(p.seq),
-            // A mapping always comes with its record, so this is not expected; the
-            // mapping is removed all the same.
-            None => return Ok(None),
+        let seq = match live {
+            true => outcome.head,
+            false => Seq(stored_seq),
         };
         tracing::info!(dataset = %dataset, id = %id, seq = seq.0, "record erased");
         Ok(Some(Erased { id, seq }))

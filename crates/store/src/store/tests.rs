@@ -131,6 +131,84 @@ fn other_schema_version_is_refused_naming_path_and_versions() {
     );
 }
 
+/// Turns a directory into schema version 2's layout, in which `X | tag | ref`
+/// keys mapped each local reference to its record id, with `refs` as its keys.
+fn make_version_two(dir: &Path, refs: &[(&str, &str)]) {
+    let db = raw_db(dir);
+    let meta = db.open_tree(META_TREE).unwrap();
+    meta.insert(SCHEMA_VERSION_KEY, &2u32.to_be_bytes()[..])
+        .unwrap();
+    let state = db.open_tree(STATE_TREE).unwrap();
+    for (local_ref, record) in refs {
+        let mut key = vec![b'X', D.tag()];
+        key.extend_from_slice(local_ref.as_bytes());
+        state.insert(key, record.as_bytes()).unwrap();
+    }
+    db.flush().unwrap();
+}
+
+fn resolve(store: &Store, local_ref: &str) -> Option<RecordId> {
+    let local_ref = LocalRef::parse(local_ref).unwrap();
+    store.resolve_local_ref(D, &local_ref).unwrap()
+}
+
+#[test]
+fn version_two_directory_has_its_local_refs_moved_into_their_records() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    store
+        .ingest(D, &[upsert("n1", b"one"), upsert("n2", b"two")])
+        .unwrap();
+    store.ingest(D, &[delete("n2")]).unwrap();
+    drop(store);
+    make_version_two(dir.path(), &[("CASE-1", "n1"), ("CASE-2", "n2")]);
+
+    let store = open(dir.path());
+    assert_eq!(resolve(&store, "CASE-1"), Some(id("n1")));
+    assert_eq!(resolve(&store, "CASE-2"), Some(id("n2")));
+    let value = store
+        .inner
+        .state
+        .get(record_key(&record_prefix(D, lambeth()), &id("n1")));
+    let value = value.unwrap().unwrap();
+    let record = decode_record(b"k", &value).unwrap();
+    assert_eq!(
+        (record.local_ref, record.payload),
+        (Some(&b"CASE-1"[..]), &b"one"[..])
+    );
+    assert_eq!(store.inner.state.scan_prefix(b"X").count(), 0);
+    assert_eq!(
+        log(&store),
+        vec![(1, "n1".into(), 1, false), (3, "n2".into(), 2, true)]
+    );
+    drop(store);
+    assert_eq!(
+        raw_meta_schema_version(dir.path()),
+        Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+    );
+}
+
+#[test]
+fn interrupted_move_of_local_refs_carries_on_at_the_next_open() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    store
+        .ingest(D, &[upsert("n1", b"one"), upsert("n2", b"two")])
+        .unwrap();
+    // n1's reference was moved before the interruption: its key is gone.
+    let key = record_key(&record_prefix(D, lambeth()), &id("n1"));
+    let moved = encode_record(1, 1, Some(b"one"), Stamp::LocalRef(b"CASE-1"));
+    store.inner.state.insert(key, moved).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    make_version_two(dir.path(), &[("CASE-2", "n2")]);
+
+    let store = open(dir.path());
+    assert_eq!(resolve(&store, "CASE-1"), Some(id("n1")));
+    assert_eq!(resolve(&store, "CASE-2"), Some(id("n2")));
+    assert_eq!(store.inner.state.scan_prefix(b"X").count(), 0);
+}
+
 #[test]
 fn directory_with_data_but_no_schema_version_is_refused() {
     let dir = TempDir::new().unwrap();

@@ -3,7 +3,7 @@ use std::path::Path;
 use borough_model::{GssCode, Version};
 use tempfile::TempDir;
 
-use crate::{AuditAction, AuditOutcome, Change, Ingest};
+use crate::{AuditAction, AuditOutcome, Change, Ingest, StoredRecord};
 
 use super::*;
 
@@ -59,6 +59,21 @@ fn entry(action: AuditAction, records: u64) -> AuditEntry {
 fn ingest(store: &Store, batch: &[LocalIngest]) -> LocalIngestOutcome {
     store
         .ingest_local(D, batch, ids(), |o| {
+            entry(AuditAction::Ingested, o.written + o.deleted)
+        })
+        .unwrap()
+}
+
+/// [`ingest`] for a store that already holds records: ids are numbered on from
+/// the log head, which no earlier record's number can pass.
+fn ingest_more(store: &Store, batch: &[LocalIngest]) -> LocalIngestOutcome {
+    let mut next = store.head(D).unwrap().0;
+    let ids = || {
+        next += 1;
+        RecordId::parse(&format!("n{next}")).unwrap()
+    };
+    store
+        .ingest_local(D, batch, ids, |o| {
             entry(AuditAction::Ingested, o.written + o.deleted)
         })
         .unwrap()
@@ -499,4 +514,163 @@ fn next_batch_applies_while_the_one_before_awaits_its_flush() {
     assert_eq!(first.flush().unwrap().head, Seq(1));
     assert_eq!(store.head(D).unwrap(), Seq(2));
     assert_eq!(all_changes(&store).len(), 2);
+}
+
+// --- where the reference is kept -----------------------------------------------
+
+/// Every stored value in the state tree that holds `text`, as (key, value) pairs.
+fn state_values_holding(store: &Store, text: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    store
+        .inner
+        .state
+        .iter()
+        .map(Result::unwrap)
+        .filter(|(k, v)| {
+            let holds = |bytes: &[u8]| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+            holds(k) || holds(v)
+        })
+        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+        .collect()
+}
+
+#[test]
+fn a_new_reference_costs_one_key_the_record_itself() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let before = store.inner.state.len();
+    ingest(&store, &[upsert("CASE-1", b"one")]);
+    ingest_more(
+        &store,
+        &[upsert("CASE-2", b"two"), upsert("CASE-3", b"three")],
+    );
+    let record_keys = store
+        .inner
+        .state
+        .scan_prefix(record_prefix(D, lambeth()))
+        .count();
+    assert_eq!(record_keys, 3);
+    // Besides the records: one log run per batch, the head and the count.
+    assert_eq!(store.inner.state.len() - before, 3 + 2 + 2);
+}
+
+#[test]
+fn served_records_never_carry_the_reference() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let id = ingest(&store, &[upsert("CASE-SECRET", b"one")]).mappings[0]
+        .id
+        .clone();
+    assert_eq!(
+        store.get(D, lambeth(), &id).unwrap().unwrap().payload,
+        b"one"
+    );
+    let all: Vec<StoredRecord> = store
+        .records(D, lambeth())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].payload, b"one");
+    assert!(!format!("{all:?}").contains("SECRET"));
+}
+
+#[test]
+fn erase_drops_the_reference_from_every_stored_value() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    ingest(
+        &store,
+        &[upsert("CASE-LIVE", b"one"), upsert("CASE-GONE", b"two")],
+    );
+    ingest_more(&store, &[delete("CASE-GONE")]);
+    assert_eq!(state_values_holding(&store, "CASE-LIVE").len(), 1);
+    assert_eq!(state_values_holding(&store, "CASE-GONE").len(), 1);
+
+    erase(&store, "CASE-LIVE").unwrap();
+    erase(&store, "CASE-GONE").unwrap();
+    assert!(state_values_holding(&store, "CASE-LIVE").is_empty());
+    assert!(state_values_holding(&store, "CASE-GONE").is_empty());
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-LIVE")).unwrap(),
+        None
+    );
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-GONE")).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn change_by_record_id_keeps_the_reference() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let id = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
+        .id
+        .clone();
+    let by_id = [Ingest::Upsert {
+        id: id.clone(),
+        payload: b"edited".to_vec(),
+    }];
+    store.ingest(D, &by_id).unwrap();
+    store
+        .ingest(D, &[Ingest::Delete { id: id.clone() }])
+        .unwrap();
+    drop(store);
+
+    let store = open(dir.path());
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-1")).unwrap(),
+        Some(id.clone())
+    );
+    let again = ingest_more(&store, &[upsert("CASE-1", b"back")]);
+    assert_eq!(
+        (again.mappings[0].id.clone(), again.mappings[0].assigned),
+        (id, false)
+    );
+}
+
+/// A store whose local index hashes every reference alike.
+fn open_colliding(dir: &Path) -> Store {
+    let hashing = crate::store::local_index::Hashing::Colliding;
+    Store::open_hashing(dir, lambeth(), crate::StoreOptions::default(), hashing).unwrap()
+}
+
+#[test]
+fn references_sharing_a_hash_each_find_their_own_record() {
+    let dir = TempDir::new().unwrap();
+    let store = open_colliding(dir.path());
+    let first = ingest(&store, &[upsert("CASE-A", b"a"), upsert("CASE-B", b"b")]);
+    let second = ingest_more(&store, &[upsert("CASE-C", b"c"), upsert("CASE-B", b"b2")]);
+    let id = |name: &str| store.resolve_local_ref(D, &lref(name)).unwrap().unwrap();
+    assert_eq!(id("CASE-A"), first.mappings[0].id);
+    assert_eq!(id("CASE-B"), first.mappings[1].id);
+    assert_eq!(id("CASE-C"), second.mappings[0].id);
+    assert!(!second.mappings[1].assigned);
+    assert_eq!(
+        store
+            .get(D, lambeth(), &id("CASE-B"))
+            .unwrap()
+            .unwrap()
+            .payload,
+        b"b2"
+    );
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-D")).unwrap(), None);
+
+    erase(&store, "CASE-A").unwrap();
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-A")).unwrap(), None);
+    assert_eq!(id("CASE-C"), second.mappings[0].id);
+    let (b, c) = (id("CASE-B"), id("CASE-C"));
+    drop(store);
+
+    let store = open_colliding(dir.path());
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-B")).unwrap(),
+        Some(b)
+    );
+    assert_eq!(
+        store.resolve_local_ref(D, &lref("CASE-C")).unwrap(),
+        Some(c)
+    );
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-A")).unwrap(), None);
 }

@@ -3,7 +3,7 @@ use std::path::Path;
 use borough_model::{RecordId, Seq, Version};
 use tempfile::TempDir;
 
-use crate::codec::{encode_record, record_key};
+use crate::codec::{encode_record, record_key, Stamp};
 use crate::{AuditAction, AuditOutcome, Change, Ingest};
 
 use super::*;
@@ -226,7 +226,7 @@ fn peer_record_without_an_applied_time_counts_as_applied_at_zero() {
     store
         .inner
         .state
-        .insert(key, encode_record(1, 1, Some(b"x"), None))
+        .insert(key, encode_record(1, 1, Some(b"x"), Stamp::None))
         .unwrap();
     assert!(store.get(D, hackney(), &id("old")).unwrap().is_some());
     assert_eq!(purge(&store, hackney(), 1), 1);
