@@ -544,8 +544,12 @@ impl Store {
         }
         // The records are in sled now, whatever happens to the audit entry or the
         // flush, so the index must say so.
-        if !extras.indexed.is_empty() || !extras.unindexed.is_empty() {
+        let greatest = run.iter().max_by(|a, b| a.as_str().cmp(b.as_str()));
+        if greatest.is_some() || !extras.indexed.is_empty() || !extras.unindexed.is_empty() {
             let mut index = inner.local_index(dataset);
+            if let Some(greatest) = greatest {
+                index.exists(greatest);
+            }
             for (hash, id) in &extras.unindexed {
                 index.remove(*hash, id);
             }
@@ -1131,7 +1135,7 @@ fn move_local_refs_into_records(
     Ok(())
 }
 
-/// Builds `dataset`'s local index from the own records that hold a reference.
+/// Builds `dataset`'s local index from its own records.
 fn index_local_refs(
     state: &sled::Tree,
     path: &Path,
@@ -1141,12 +1145,18 @@ fn index_local_refs(
 ) -> Result<LocalIndex, Error> {
     let started = std::time::Instant::now();
     let mut index = LocalIndex::new(hashing);
+    let mut last_key = None;
     for item in state.scan_prefix(record_prefix(dataset, own)) {
         let (key, value) = item.map_err(sled_error(path, "reading records"))?;
         if let Some(local_ref) = decode_record(&key, &value)?.local_ref {
             let hash = index.hash(local_ref);
             index.insert(hash, record_id_from_key(&key)?);
         }
+        last_key = Some(key);
+    }
+    // Keys come in order, so the last holds the greatest id.
+    if let Some(key) = last_key {
+        index.exists(&record_id_from_key(&key)?);
     }
     tracing::info!(
         dataset = %dataset,

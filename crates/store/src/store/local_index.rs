@@ -7,7 +7,9 @@
 //! reference, never the reference: two references may share a hash, so a caller
 //! reads each candidate record and keeps the one whose stored reference matches.
 //! The ids a node assigns (24 hex digits) are held in 12 bytes, so an entry costs
-//! about 25 bytes of table: it is the node's memory per own record.
+//! about 25 bytes of table: it is the node's memory per own record. The index also
+//! keeps the greatest own record id, so that a new id above it (as the node's
+//! rising ids always are) needs no read to know it is free.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
@@ -28,6 +30,9 @@ pub(crate) struct LocalIndex {
     /// Every other id, by hash: ids that do not pack, and further ids whose
     /// references share a hash with another's (rare).
     more: HashMap<RefHash, Vec<RecordId>, BuildHasherDefault<Prehashed>>,
+    /// The greatest id of any own record of the dataset, with or without a
+    /// reference, in key order.
+    greatest: Option<RecordId>,
 }
 
 /// A record id of 24 lowercase hex digits, as the node assigns, in 12 bytes.
@@ -88,6 +93,7 @@ impl LocalIndex {
             hashing,
             packed: HashMap::default(),
             more: HashMap::default(),
+            greatest: None,
         }
     }
 
@@ -141,6 +147,21 @@ impl LocalIndex {
                     }
                 }
             }
+        }
+    }
+
+    /// Whether an own record with `id` may exist: not if `id` sorts after every own
+    /// record's id.
+    pub(crate) fn may_exist(&self, id: &RecordId) -> bool {
+        self.greatest
+            .as_ref()
+            .is_some_and(|greatest| id.as_str() <= greatest.as_str())
+    }
+
+    /// Notes that an own record with `id` exists (record ids sort as their keys).
+    pub(crate) fn exists(&mut self, id: &RecordId) {
+        if !self.may_exist(id) {
+            self.greatest = Some(id.clone());
         }
     }
 
@@ -199,6 +220,16 @@ mod tests {
         index.remove(h, &id("a"));
         assert!(index.candidates(h).is_empty());
         assert_eq!(index.len(), 0);
+    }
+
+    #[test]
+    fn an_id_may_exist_only_up_to_the_greatest_noted() {
+        let mut index = LocalIndex::new(Hashing::keyed());
+        assert!(!index.may_exist(&id("a")));
+        index.exists(&id("m"));
+        index.exists(&id("c"));
+        assert!(index.may_exist(&id("a")) && index.may_exist(&id("m")));
+        assert!(!index.may_exist(&id("n")) && !index.may_exist(&id("m0")));
     }
 
     #[test]

@@ -132,12 +132,14 @@ impl Store {
                 }
                 None if is_upsert => {
                     let id = new_id();
-                    // Every id this batch has met, found or new, is in `read`.
+                    // Every id this batch has met, found or new, is in `read`; an id
+                    // above every own record's is free without a read.
                     let taken = extras.read.contains_key(&id)
-                        || inner
-                            .state
-                            .contains_key(record_key(&prefix, &id))
-                            .map_err(inner.sled("reading a record"))?;
+                        || inner.local_index(dataset).may_exist(&id)
+                            && inner
+                                .state
+                                .contains_key(record_key(&prefix, &id))
+                                .map_err(inner.sled("reading a record"))?;
                     if taken {
                         return Err(Error::RecordIdInUse { dataset, id });
                     }

@@ -218,20 +218,24 @@ fn local_delete_of_unknown_ref_is_not_found_and_assigns_nothing() {
     assert_eq!(store.resolve_local_ref(D, &lref("CASE-9")).unwrap(), None);
 }
 
+/// Ingests an own record by id `n1`, with payload `other`, as a borough system
+/// naming its own ids would; returns the id.
+fn hold_n1_by_id(store: &Store) -> RecordId {
+    let taken = RecordId::parse("n1").unwrap();
+    let payload = b"other".to_vec();
+    let by_id = [Ingest::Upsert {
+        id: taken.clone(),
+        payload,
+    }];
+    store.ingest(D, &by_id).unwrap();
+    taken
+}
+
 #[test]
 fn new_id_already_held_by_an_own_record_is_refused_and_nothing_written() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
-    let taken = RecordId::parse("n1").unwrap();
-    store
-        .ingest(
-            D,
-            &[Ingest::Upsert {
-                id: taken.clone(),
-                payload: b"other".to_vec(),
-            }],
-        )
-        .unwrap();
+    let taken = hold_n1_by_id(&store);
 
     let err = store
         .ingest_local(D, &[upsert("CASE-1", b"one")], ids(), |o| {
@@ -393,6 +397,27 @@ fn erased_case_ingested_again_gets_a_new_id() {
         .unwrap();
     assert_ne!(out.mappings[0].id, old);
     assert!(out.mappings[0].assigned);
+}
+
+#[test]
+fn new_id_held_by_an_own_record_is_refused_after_a_reopen() {
+    let dir = TempDir::new().unwrap();
+    let taken = hold_n1_by_id(&open(dir.path()));
+
+    let store = open(dir.path());
+    let err = store
+        .ingest_local(D, &[upsert("CASE-1", b"one")], ids(), |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::RecordIdInUse { id, .. } if *id == taken),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.get(D, lambeth(), &taken).unwrap().unwrap().payload,
+        b"other"
+    );
 }
 
 #[test]
