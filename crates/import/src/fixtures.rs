@@ -125,3 +125,28 @@ pub fn groups_in(path: &Path, dataset: Dataset, spill: &Spill) -> Vec<Group> {
 pub fn groups(path: &Path, dataset: Dataset) -> Vec<Group> {
     groups_in(path, dataset, &Spill::default())
 }
+
+/// A participants file of `rows` records E0, E1, … (record i on line i + 2), those
+/// whose index is in `bad` with an impossible date of birth.
+pub fn numbered_participants(dir: &Path, rows: usize, bad: &[usize]) -> PathBuf {
+    let rows: Vec<String> = (0..rows)
+        .map(|i| {
+            let born = match bad.contains(&i) {
+                true => "1990-13-45",
+                false => "1990-06-15",
+            };
+            participant(&format!("E{i}"), born)
+        })
+        .collect();
+    write(dir, "numbered.csv", PARTICIPANT_HEADER, &rows)
+}
+
+/// Whether any descriptor of this process is open on `path` (Linux, through
+/// `/proc/self/fd`), as a reader left running would hold it.
+pub fn held_open(path: &Path) -> bool {
+    let path = path.canonicalize().expect("the file exists");
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd lists this process's descriptors")
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .any(|target| target == path)
+}

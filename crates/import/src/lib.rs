@@ -14,9 +14,9 @@
 //! batch is applied whole or not at all, and importing a file again changes
 //! nothing (the node maps each `local_ref` to its record, and an identical record
 //! is left unchanged). Memory does not grow with the file: a chunk of records is
-//! checked at a time, and one batch is in flight while the next is read; a
-//! `local_ref` used twice is caught by sorting 64-bit hashes of the references in
-//! bounded runs on disk (`repeats`), never by holding them.
+//! checked while the next is read, and one batch is in flight while the next is
+//! read; a `local_ref` used twice is caught by sorting 64-bit hashes of the
+//! references in bounded runs on disk (`repeats`), never by holding them.
 
 mod batch;
 mod check;
@@ -31,7 +31,7 @@ pub mod source;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -189,19 +189,21 @@ fn pass(
     let format = source.format();
     let mut groups = Grouper::new(source, dataset, format, references);
     let mut out = PassOutcome::default();
-    let mut chunk: Vec<Group> = Vec::with_capacity(CHECK_CHUNK);
+    // The next chunk is read while this one is checked, so its references are
+    // noted before this chunk's records are `reported`: `Refs` sorts the two
+    // apart, so their order does not matter. A pass that stops early drops the
+    // chunk read ahead, and any error met reading it, as if it were never read.
+    let mut next = read_chunk(&mut groups);
     'file: loop {
-        chunk.clear();
-        while chunk.len() < CHECK_CHUNK {
-            match groups.next_group()? {
-                Some(group) => chunk.push(group),
-                None => break,
-            }
-        }
+        // A read error comes once the chunks before it are handled, and the
+        // records before it in its own chunk are not, as before reading ahead.
+        let chunk = next?;
         if chunk.is_empty() {
             break;
         }
-        for (group, checked) in chunk.iter().zip(check_all(checker, &chunk)) {
+        let checked;
+        (checked, next) = check_all_while(checker, &chunk, || read_chunk(&mut groups));
+        for (group, checked) in chunk.iter().zip(checked) {
             out.rows += group.rows.len() as u64;
             progress.rows(out.rows, bytes.load(Ordering::Relaxed));
             match checked {
@@ -268,33 +270,59 @@ fn pass(
 /// Records read ahead and checked together, split over the machine's CPUs.
 const CHECK_CHUNK: usize = 1024;
 
-/// Checks `groups`, in order, on as many threads as the machine has CPUs (at
-/// most 4): checking and deriving is most of a checking pass, and the node is
-/// idle while it runs.
-fn check_all(checker: &Checker, groups: &[Group]) -> Vec<Checked> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || groups.len() < 64 {
-        return groups.iter().map(|g| checker.check(g)).collect();
+/// Records a checking thread takes at a time.
+const CHECK_BLOCK: usize = 32;
+
+/// The next [`CHECK_CHUNK`] records; fewer at the end of the file, none after it.
+fn read_chunk(groups: &mut Grouper<Source>) -> Result<Vec<Group>, Error> {
+    let mut chunk = Vec::with_capacity(CHECK_CHUNK);
+    while chunk.len() < CHECK_CHUNK {
+        match groups.next_group()? {
+            Some(group) => chunk.push(group),
+            None => break,
+        }
     }
-    let per_thread = groups.len().div_ceil(threads);
+    Ok(chunk)
+}
+
+/// Checks `groups`, returning the results in order, on as many threads as the
+/// machine has CPUs (at most 4), while the calling thread runs `meanwhile` (reads
+/// the next chunk) and then checks too: checking and deriving is most of a
+/// checking pass, and the node is idle while it runs. Threads take blocks of
+/// records as they come free, so neither reading nor checking waits for the
+/// other's share of a fixed split.
+fn check_all_while<T>(
+    checker: &Checker,
+    groups: &[Group],
+    meanwhile: impl FnOnce() -> T,
+) -> (Vec<Checked>, T) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let taken = AtomicUsize::new(0);
+    // Checks the blocks no thread has taken yet: each block's start and results.
+    let take_blocks = || {
+        let mut done: Vec<(usize, Vec<Checked>)> = Vec::new();
+        loop {
+            let start = taken.fetch_add(CHECK_BLOCK, Ordering::Relaxed);
+            let Some(block) = groups.get(start..).filter(|rest| !rest.is_empty()) else {
+                return done;
+            };
+            let block = block.iter().take(CHECK_BLOCK);
+            done.push((start, block.map(|g| checker.check(g)).collect()));
+        }
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = groups
-            .chunks(per_thread)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|g| checker.check(g))
-                        .collect::<Vec<Checked>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(checked) => checked,
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(take_blocks)).collect();
+        let other = meanwhile();
+        let mut blocks = take_blocks();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => blocks.extend(done),
                 Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect::<Vec<Checked>>()
+            }
+        }
+        blocks.sort_unstable_by_key(|(start, _)| *start);
+        let checked = blocks.into_iter().flat_map(|(_, c)| c).collect();
+        (checked, other)
     })
 }
 

@@ -634,6 +634,137 @@ fn a_temporary_folder_that_cannot_be_used_stops_skip_invalid_before_anything_is_
     assert_eq!(sent, 0);
 }
 
+/// The file's records sent one per batch (a batch is sent when the next record
+/// comes), as `send` takes them; stopping at a bad record if `stop_on_bad`, as a
+/// pass after a clean check does. What the pass found, and the bytes it read.
+fn send_each(
+    path: &Path,
+    stop_on_bad: bool,
+    send: &mut dyn FnMut(Batch) -> bool,
+) -> (Result<PassOutcome, Error>, u64) {
+    let dataset = Dataset::EmploymentParticipation;
+    let source = Source::open(path, dataset).unwrap();
+    let bytes = source.bytes_read();
+    let sink = Sink {
+        batcher: Batcher::new(dataset, 1, usize::MAX),
+        send,
+        stop_on_bad,
+    };
+    let checker = Checker::new(dataset, Format::Csv, lewisham());
+    let outcome = pass(
+        source,
+        References::Unchecked,
+        &checker,
+        Progress::hidden(),
+        None,
+        Some(sink),
+    );
+    (outcome.map(|(out, _)| out), bytes.load(Ordering::Relaxed))
+}
+
+/// The bytes of a participants file's header and its first `records` records
+/// (the rows of [`numbered_participants`] differ in length by a few bytes).
+fn bytes_of(path: &Path, records: usize) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split_inclusive('\n')
+        .take(records + 1)
+        .map(|line| line.len() as u64)
+        .sum()
+}
+
+#[test]
+fn records_sent_across_many_chunks_arrive_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 5 * CHECK_CHUNK + 7;
+    // Bad records on both sides of chunk boundaries, and the last.
+    let bad = [
+        0,
+        CHECK_CHUNK - 1,
+        CHECK_CHUNK,
+        3 * CHECK_CHUNK + 5,
+        rows - 1,
+    ];
+    let path = numbered_participants(dir.path(), rows, &bad);
+    let (out, report, sent) =
+        send_skipping(Dataset::EmploymentParticipation, &path, &Spill::default()).unwrap();
+    let good: Vec<String> = (0..rows)
+        .filter(|i| !bad.contains(i))
+        .map(|i| format!("E{i}"))
+        .collect();
+    assert_eq!(sent, good);
+    assert_eq!(out.rejected, bad.len() as u64);
+    let lines: Vec<u64> = report_text(report)
+        .lines()
+        .filter_map(|l| l.split(',').next()?.parse().ok())
+        .collect();
+    assert_eq!(lines, bad.map(|i| i as u64 + 2));
+}
+
+#[test]
+fn a_send_that_stops_ends_reading_within_a_chunk_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 10 * CHECK_CHUNK, &[]);
+    // The first batch is sent as the second record of the first chunk comes.
+    let (outcome, read) = send_each(&path, false, &mut |_| false);
+    assert!(outcome.unwrap().stopped);
+    // The chunk after the one being sent may have been read, and a buffer more.
+    assert!(read < bytes_of(&path, 3 * CHECK_CHUNK), "{read} bytes read");
+}
+
+#[test]
+fn a_bad_record_met_while_sending_ends_reading_within_a_chunk_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 10 * CHECK_CHUNK, &[CHECK_CHUNK + 3]);
+    let (outcome, read) = send_each(&path, true, &mut |_| true);
+    assert_eq!(outcome.unwrap().changed_at, Some(CHECK_CHUNK as u64 + 5));
+    assert!(read < bytes_of(&path, 4 * CHECK_CHUNK), "{read} bytes read");
+}
+
+#[test]
+fn a_pass_that_stops_early_leaves_nothing_reading_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 10 * CHECK_CHUNK, &[]);
+    let (outcome, _) = send_each(&path, false, &mut |_| false);
+    assert!(outcome.unwrap().stopped);
+    assert!(!held_open(&path));
+}
+
+#[test]
+fn a_read_error_after_good_chunks_comes_after_their_records_are_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    // Bad records in the first three chunks and the last.
+    let bad = [5, CHECK_CHUNK + 5, 2 * CHECK_CHUNK + 5, 3 * CHECK_CHUNK + 5];
+    let path = numbered_participants(dir.path(), 4 * CHECK_CHUNK, &bad);
+    // Noting a reference fails halfway through the third chunk, when the first
+    // run of references cannot be written out.
+    let (_, unusable) = unusable_spill(dir.path());
+    let spill = Spill {
+        run: 2 * CHECK_CHUNK + CHECK_CHUNK / 2,
+        ..unusable
+    };
+    let dataset = Dataset::EmploymentParticipation;
+    let report_path = dir.path().join("rejects.csv");
+    let mut report = Report::create(report_path.clone(), &path, true).unwrap();
+    let err = pass(
+        Source::open(&path, dataset).unwrap(),
+        References::Noted(Refs::new(&path, &spill)),
+        &Checker::new(dataset, Format::Csv, lewisham()),
+        Progress::hidden(),
+        Some(&mut report),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(&err, Error::Spill { what: "create", .. }), "{err}");
+    report.finish().unwrap();
+    let lines: Vec<u64> = std::fs::read_to_string(&report_path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(',').next()?.parse().ok())
+        .collect();
+    // The first two chunks' records were handled; none of the third's.
+    assert_eq!(lines, [bad[0] as u64 + 2, bad[1] as u64 + 2]);
+}
+
 fn config(dir: &Path, extra: &str) -> NodeConfig {
     let text = format!(
         "borough = \"E09000023\"\nlisten = \"127.0.0.1:1\"\ndata_dir = \"data\"\nagreements = \"agreements\"\n\
