@@ -70,9 +70,9 @@ pub enum LocalIngest {
 /// One local reference of a [`Store::ingest_local`](crate::Store::ingest_local)
 /// batch and the record id it maps to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalMapping {
-    /// The borough system's reference.
-    pub local_ref: LocalRef,
+pub struct LocalMapping<'a> {
+    /// The borough system's reference, borrowed from the batch.
+    pub local_ref: &'a LocalRef,
     /// The record id it maps to.
     pub id: RecordId,
     /// True if this call assigned the id (the reference was new).
@@ -81,12 +81,12 @@ pub struct LocalMapping {
 
 /// What a [`Store::ingest_local`](crate::Store::ingest_local) call did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LocalIngestOutcome {
+pub struct LocalIngestOutcome<'a> {
     /// The counts and head, as for an ingest by record id.
     pub outcome: IngestOutcome,
     /// Every reference of the batch that maps to a record, once each, in the order
     /// first seen (a delete of an unknown reference maps to nothing).
-    pub mappings: Vec<LocalMapping>,
+    pub mappings: Vec<LocalMapping<'a>>,
 }
 
 /// What a [`Store::erase`](crate::Store::erase) call did.

@@ -159,13 +159,26 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// One own change: the record, its new payload (`None` deletes it) and what
-/// becomes of the local reference it holds.
+/// One own change: the record, its new payload (`None` deletes it), what becomes
+/// of the local reference it holds, and its stored value if the caller has read it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OwnChange<'a> {
     pub(crate) id: &'a RecordId,
     pub(crate) payload: Option<&'a [u8]>,
     pub(crate) local_ref: RefChange<'a>,
+    pub(crate) stored: Stored<'a>,
+}
+
+/// What the caller already knows of a record's stored value, read under the
+/// writer lock, so that it is not read twice.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stored<'a> {
+    /// Not read: read it.
+    Unread,
+    /// There is no such record.
+    Absent,
+    /// The record's value.
+    Value(&'a sled::IVec),
 }
 
 /// What an own change does to the record's local reference.
@@ -186,6 +199,7 @@ impl<'a> OwnChange<'a> {
             id,
             payload,
             local_ref: RefChange::Keep,
+            stored: Stored::Unread,
         }
     }
 }
@@ -201,9 +215,9 @@ pub(crate) struct OwnExtras {
     pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Deletes the caller could not resolve to a record, counted as not found.
     pub(crate) not_found: u64,
-    /// Record values the caller has already read under the writer lock (`None`:
-    /// absent), so they are not read twice.
-    pub(crate) read: HashMap<RecordId, Option<sled::IVec>>,
+    /// No record is changed twice in the batch, so no change needs to see what an
+    /// earlier one left.
+    pub(crate) distinct: bool,
     /// References the batch gives to records, for the local index once written.
     pub(crate) indexed: Vec<(RefHash, RecordId)>,
     /// References the batch takes from records, likewise.
@@ -445,26 +459,31 @@ impl Store {
             not_found: extras.not_found,
             ..IngestOutcome::default()
         };
-        let mut read = extras.read;
         let mut writes = sled::Batch::default();
         // Per record changed earlier in this batch: its state, payload and reference.
-        let mut latest: HashMap<&RecordId, Latest<'_>> = HashMap::with_capacity(changes.len());
+        let mut latest: HashMap<&RecordId, Latest<'_>> = match extras.distinct {
+            true => HashMap::new(),
+            false => HashMap::with_capacity(changes.len()),
+        };
         // The ids given seqs first_seq.. in order, written as one log run.
         let first_seq = head + 1;
         let mut run: Vec<&RecordId> = Vec::with_capacity(changes.len());
         for change in changes {
             let (id, payload) = (change.id, change.payload);
             let key = record_key(&prefix, id);
-            let before = match latest.get(id) {
-                Some(earlier) => Before::latest(earlier, change),
-                None => {
-                    let value = match read.remove(id) {
-                        Some(value) => value,
-                        None => inner
-                            .state
-                            .get(&key)
-                            .map_err(inner.sled("reading a record"))?,
-                    };
+            let earlier = match extras.distinct {
+                true => None,
+                false => latest.get(id),
+            };
+            let before = match (earlier, change.stored) {
+                (Some(earlier), _) => Before::latest(earlier, change),
+                (None, Stored::Absent) => Before::on_disk(&key, None, change)?,
+                (None, Stored::Value(value)) => Before::on_disk(&key, Some(value), change)?,
+                (None, Stored::Unread) => {
+                    let value = inner
+                        .state
+                        .get(&key)
+                        .map_err(inner.sled("reading a record"))?;
                     Before::on_disk(&key, value.as_deref(), change)?
                 }
             };
@@ -508,14 +527,16 @@ impl Store {
                 version,
                 live: payload.is_some(),
             };
-            latest.insert(
-                id,
-                Latest {
-                    prior: now,
-                    payload,
-                    local_ref,
-                },
-            );
+            if !extras.distinct {
+                latest.insert(
+                    id,
+                    Latest {
+                        prior: now,
+                        payload,
+                        local_ref,
+                    },
+                );
+            }
         }
 
         let changed = outcome.written + outcome.deleted > 0;

@@ -2,14 +2,15 @@
 //! go through [`Store::ingest_locked`], the one own-write path.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use borough_model::{Dataset, RecordId, Seq};
 
-use super::{MakeAudit, OwnChange, OwnExtras, RefChange};
+use super::{MakeAudit, OwnChange, OwnExtras, RefChange, Stored};
 use crate::codec::{
     decode_record, encode_record, record_key, record_prefix, Stamp, RECORD_PREFIX_LEN,
 };
-use crate::store::local_index::RefHash;
+use crate::store::local_index::{Prehashed, RefHash};
 use crate::store::Applied;
 use crate::{
     AuditEntry, Erased, Error, IngestOutcome, LocalIngest, LocalIngestOutcome, LocalMapping,
@@ -77,13 +78,13 @@ impl Store {
     /// unknown reference is not found. Only [`Store::erase`] drops a reference.
     /// Fails with `RecordIdInUse`, writing nothing, if `new_id()` returns an id some
     /// own record already has.
-    pub fn ingest_local(
+    pub fn ingest_local<'a>(
         &self,
         dataset: Dataset,
-        batch: &[LocalIngest],
+        batch: &'a [LocalIngest],
         new_id: impl FnMut() -> RecordId,
         audit: impl FnOnce(&IngestOutcome) -> AuditEntry,
-    ) -> Result<LocalIngestOutcome, Error> {
+    ) -> Result<LocalIngestOutcome<'a>, Error> {
         let (applied, mappings) = self.ingest_local_applied(dataset, batch, new_id, audit)?;
         let outcome = applied.flush()?;
         Ok(LocalIngestOutcome { outcome, mappings })
@@ -93,24 +94,29 @@ impl Store {
     /// durable only once the returned [`Applied`] is flushed. The writer lock is
     /// released on return, so a stream of batches can apply the next one while this
     /// one waits for the disk.
-    pub fn ingest_local_applied(
+    pub fn ingest_local_applied<'a>(
         &self,
         dataset: Dataset,
-        batch: &[LocalIngest],
+        batch: &'a [LocalIngest],
         mut new_id: impl FnMut() -> RecordId,
         audit: impl FnOnce(&IngestOutcome) -> AuditEntry,
-    ) -> Result<(Applied, Vec<LocalMapping>), Error> {
+    ) -> Result<(Applied, Vec<LocalMapping<'a>>), Error> {
         let inner = &*self.inner;
         let _writer = inner.writer(dataset, inner.own);
         let prefix = record_prefix(dataset, inner.own);
         // Resolve every reference once, under the writer lock so no other own write
         // can assign it meanwhile: from earlier in this batch, else from the index.
-        let mut known: HashMap<&LocalRef, usize> = HashMap::with_capacity(batch.len());
-        let mut mappings: Vec<LocalMapping> = Vec::with_capacity(batch.len());
-        let mut extras = OwnExtras {
-            read: HashMap::with_capacity(batch.len()),
-            ..OwnExtras::default()
-        };
+        // `known` goes by the reference's hash; references sharing one are told
+        // apart by comparing them.
+        let mut known: HashMap<RefHash, usize, BuildHasherDefault<Prehashed>> =
+            HashMap::with_capacity_and_hasher(batch.len(), BuildHasherDefault::default());
+        let mut mappings: Vec<LocalMapping<'a>> = Vec::with_capacity(batch.len());
+        // Per mapping, its record's stored value (`None`: a new record).
+        let mut stored: Vec<Option<sled::IVec>> = Vec::with_capacity(batch.len());
+        // The greatest id assigned in this batch: a new id above it and above every
+        // own record's is free without a look.
+        let mut assigned_greatest: Option<RecordId> = None;
+        let mut extras = OwnExtras::default();
         // Per batch item, the index of its mapping (None: a delete of an unknown ref).
         let mut resolved: Vec<Option<usize>> = Vec::with_capacity(batch.len());
         for item in batch {
@@ -118,34 +124,37 @@ impl Store {
                 LocalIngest::Upsert { local_ref, .. } => (local_ref, true),
                 LocalIngest::Delete { local_ref } => (local_ref, false),
             };
-            if let Some(&index) = known.get(local_ref) {
-                resolved.push(Some(index));
-                continue;
-            }
             let hash = inner
                 .local_index(dataset)
                 .hash(local_ref.as_str().as_bytes());
-            let (id, assigned) = match self.find_local(dataset, &prefix, local_ref, hash)? {
-                Some(Found { id, value }) => {
-                    extras.read.insert(id.clone(), Some(value));
-                    (id, false)
-                }
+            let earlier = known.get(&hash).and_then(|&first| {
+                (first..mappings.len()).find(|&i| mappings[i].local_ref == local_ref)
+            });
+            if let Some(index) = earlier {
+                resolved.push(Some(index));
+                continue;
+            }
+            let (id, value, assigned) = match self.find_local(dataset, &prefix, local_ref, hash)? {
+                Some(Found { id, value }) => (id, Some(value), false),
                 None if is_upsert => {
                     let id = new_id();
-                    // Every id this batch has met, found or new, is in `read`; an id
-                    // above every own record's is free without a read.
-                    let taken = extras.read.contains_key(&id)
-                        || inner.local_index(dataset).may_exist(&id)
-                            && inner
-                                .state
-                                .contains_key(record_key(&prefix, &id))
-                                .map_err(inner.sled("reading a record"))?;
-                    if taken {
+                    if self.assigned_id_taken(
+                        dataset,
+                        &prefix,
+                        &id,
+                        &mappings,
+                        &assigned_greatest,
+                    )? {
                         return Err(Error::RecordIdInUse { dataset, id });
                     }
-                    extras.read.insert(id.clone(), None);
+                    if assigned_greatest
+                        .as_ref()
+                        .is_none_or(|g| id.as_str() > g.as_str())
+                    {
+                        assigned_greatest = Some(id.clone());
+                    }
                     extras.indexed.push((hash, id.clone()));
-                    (id, true)
+                    (id, None, true)
                 }
                 None => {
                     extras.not_found += 1;
@@ -153,17 +162,21 @@ impl Store {
                     continue;
                 }
             };
-            known.insert(local_ref, mappings.len());
+            known.entry(hash).or_insert(mappings.len());
             resolved.push(Some(mappings.len()));
             mappings.push(LocalMapping {
-                local_ref: local_ref.clone(),
+                local_ref,
                 id,
                 assigned,
             });
+            stored.push(value);
         }
+        // Two references never share a record, so every record changes once unless
+        // a reference appears twice.
+        extras.distinct = resolved.iter().flatten().count() == mappings.len();
         let mut changes: Vec<OwnChange<'_>> = Vec::with_capacity(batch.len());
         for (item, index) in batch.iter().zip(&resolved) {
-            let Some(mapping) = index.map(|i| &mappings[i]) else {
+            let Some(index) = *index else {
                 continue;
             };
             let payload = match item {
@@ -171,14 +184,49 @@ impl Store {
                 LocalIngest::Delete { .. } => None,
             };
             changes.push(OwnChange {
-                id: &mapping.id,
+                id: &mappings[index].id,
                 payload,
-                local_ref: RefChange::Set(&mapping.local_ref),
+                local_ref: RefChange::Set(mappings[index].local_ref),
+                stored: match &stored[index] {
+                    Some(value) => Stored::Value(value),
+                    None => Stored::Absent,
+                },
             });
         }
         let audit: MakeAudit<'_> = Box::new(audit);
         let applied = self.ingest_locked(dataset, &changes, extras, Some(audit))?;
+        drop(changes);
         Ok((applied, mappings))
+    }
+
+    /// Whether `id`, just given by the caller for a new reference, is held already:
+    /// by an own record, or by a reference assigned earlier in this batch
+    /// (`mappings`, the greatest of whose new ids is `assigned_greatest`). The ids
+    /// a node gives rise, so they sort after both and need no look; ids that do not
+    /// are looked for on disk and among the batch's.
+    fn assigned_id_taken(
+        &self,
+        dataset: Dataset,
+        prefix: &[u8; RECORD_PREFIX_LEN],
+        id: &RecordId,
+        mappings: &[LocalMapping<'_>],
+        assigned_greatest: &Option<RecordId>,
+    ) -> Result<bool, Error> {
+        let inner = &*self.inner;
+        let in_batch = assigned_greatest
+            .as_ref()
+            .is_some_and(|g| id.as_str() <= g.as_str())
+            && mappings.iter().any(|m| m.id == *id);
+        if in_batch {
+            return Ok(true);
+        }
+        if !inner.local_index(dataset).may_exist(id) {
+            return Ok(false);
+        }
+        inner
+            .state
+            .contains_key(record_key(prefix, id))
+            .map_err(inner.sled("reading a record"))
     }
 
     /// Erases the record `local_ref` maps to: in one atomic batch, writes a tombstone
@@ -217,12 +265,12 @@ impl Store {
             let bare = encode_record(record.version, record.seq, None, Stamp::None);
             extras.writes.push((key, Some(bare)));
         }
-        extras.read.insert(id.clone(), Some(value.clone()));
         let changes: Vec<OwnChange<'_>> = match live {
             true => vec![OwnChange {
                 id: &id,
                 payload: None,
                 local_ref: RefChange::Drop,
+                stored: Stored::Value(&value),
             }],
             false => Vec::new(),
         };

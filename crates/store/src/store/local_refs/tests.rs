@@ -56,17 +56,48 @@ fn entry(action: AuditAction, records: u64) -> AuditEntry {
     }
 }
 
-fn ingest(store: &Store, batch: &[LocalIngest]) -> LocalIngestOutcome {
+/// What an ingest did, owning its references (the store's outcome borrows them
+/// from the batch).
+#[derive(Debug)]
+struct Ingested {
+    outcome: IngestOutcome,
+    mappings: Vec<Mapped>,
+}
+
+/// A [`LocalMapping`] owning its reference.
+#[derive(Debug)]
+struct Mapped {
+    local_ref: LocalRef,
+    id: RecordId,
+    assigned: bool,
+}
+
+impl From<LocalIngestOutcome<'_>> for Ingested {
+    fn from(out: LocalIngestOutcome<'_>) -> Ingested {
+        let mappings = out.mappings.into_iter().map(|m| Mapped {
+            local_ref: m.local_ref.clone(),
+            id: m.id,
+            assigned: m.assigned,
+        });
+        Ingested {
+            outcome: out.outcome,
+            mappings: mappings.collect(),
+        }
+    }
+}
+
+fn ingest(store: &Store, batch: &[LocalIngest]) -> Ingested {
     store
         .ingest_local(D, batch, ids(), |o| {
             entry(AuditAction::Ingested, o.written + o.deleted)
         })
         .unwrap()
+        .into()
 }
 
 /// [`ingest`] for a store that already holds records: ids are numbered on from
 /// the log head, which no earlier record's number can pass.
-fn ingest_more(store: &Store, batch: &[LocalIngest]) -> LocalIngestOutcome {
+fn ingest_more(store: &Store, batch: &[LocalIngest]) -> Ingested {
     let mut next = store.head(D).unwrap().0;
     let ids = || {
         next += 1;
@@ -77,6 +108,7 @@ fn ingest_more(store: &Store, batch: &[LocalIngest]) -> LocalIngestOutcome {
             entry(AuditAction::Ingested, o.written + o.deleted)
         })
         .unwrap()
+        .into()
 }
 
 fn erase(store: &Store, local_ref: &str) -> Option<Erased> {
@@ -205,10 +237,11 @@ fn local_delete_tombstones_the_record_and_keeps_its_id_for_a_recreated_case() {
 fn local_delete_of_unknown_ref_is_not_found_and_assigns_nothing() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
+    let batch = [delete("CASE-9")];
     let out = store
         .ingest_local(
             D,
-            &[delete("CASE-9")],
+            &batch,
             || panic!("no id is needed"),
             |o| entry(AuditAction::Ingested, o.deleted),
         )
@@ -390,10 +423,9 @@ fn erased_case_ingested_again_gets_a_new_id() {
     erase(&store, "CASE-1").unwrap();
     let mut next = ids();
     next(); // n1 is the erased record's id
+    let batch = [upsert("CASE-1", b"one")];
     let out = store
-        .ingest_local(D, &[upsert("CASE-1", b"one")], next, |o| {
-            entry(AuditAction::Ingested, o.written)
-        })
+        .ingest_local(D, &batch, next, |o| entry(AuditAction::Ingested, o.written))
         .unwrap();
     assert_ne!(out.mappings[0].id, old);
     assert!(out.mappings[0].assigned);
@@ -480,7 +512,7 @@ fn batch_mixing_known_and_new_refs_maps_each_to_the_right_id() {
             )
             .unwrap();
         for (name, mapping) in batch.iter().zip(&out.mappings) {
-            assert_eq!(mapping.local_ref, lref(name));
+            assert_eq!(*mapping.local_ref, lref(name));
             match known.iter().find(|k| k.local_ref == lref(name)) {
                 Some(k) => assert_eq!((&mapping.id, mapping.assigned), (&k.id, false)),
                 None => assert!(mapping.assigned, "{name}"),
@@ -698,4 +730,32 @@ fn references_sharing_a_hash_each_find_their_own_record() {
         Some(c)
     );
     assert_eq!(store.resolve_local_ref(D, &lref("CASE-A")).unwrap(), None);
+}
+
+#[test]
+fn a_reference_repeated_among_others_sharing_its_hash_keeps_one_id() {
+    let dir = TempDir::new().unwrap();
+    let store = open_colliding(dir.path());
+    let batch = [
+        upsert("CASE-B", b"b"),
+        upsert("CASE-A", b"a1"),
+        upsert("CASE-A", b"a2"),
+        upsert("CASE-B", b"b2"),
+    ];
+    let out: Ingested = store
+        .ingest_local(D, &batch, ids(), |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap()
+        .into();
+    assert_eq!(out.mappings.len(), 2);
+    assert_eq!(out.outcome.written, 4);
+    let payload = |name: &str| {
+        let id = store.resolve_local_ref(D, &lref(name)).unwrap().unwrap();
+        store.get(D, lambeth(), &id).unwrap().unwrap().payload
+    };
+    assert_eq!(
+        (payload("CASE-A"), payload("CASE-B")),
+        (b"a2".to_vec(), b"b2".to_vec())
+    );
 }
