@@ -23,6 +23,8 @@
 //!   removes the key; nothing writes one any more. The key holds a borough case
 //!   reference, so errors never show it.
 
+use std::fmt;
+
 use borough_model::{Dataset, GssCode, RecordId};
 
 use crate::{Error, LocalRef};
@@ -45,7 +47,7 @@ const LOG: u8 = b'L';
 const HEAD: u8 = b'H';
 const CHECKPOINT: u8 = b'C';
 const COUNT: u8 = b'N';
-const LOCAL_REF: u8 = b'X';
+const LEGACY_LOCAL_REF: u8 = b'X';
 
 /// Flag bit: the record (or change) is a deletion.
 const TOMBSTONE: u8 = 0b0000_0001;
@@ -149,7 +151,7 @@ pub(crate) fn count_key(dataset: Dataset, origin: GssCode) -> [u8; 11] {
 }
 
 /// The first byte of every version-2 local-reference key.
-pub(crate) const LEGACY_LOCAL_REF_PREFIX: [u8; 1] = [LOCAL_REF];
+pub(crate) const LEGACY_LOCAL_REF_PREFIX: [u8; 1] = [LEGACY_LOCAL_REF];
 
 /// One version-2 local-reference entry, decoded.
 #[derive(Debug)]
@@ -167,7 +169,7 @@ pub(crate) fn decode_legacy_local_ref(key: &[u8], value: &[u8]) -> Result<Legacy
         // The rest of the key is a borough case reference: never shown.
         key: format!(
             "{}<local reference withheld>",
-            hex::encode([LOCAL_REF, tag])
+            hex::encode([LEGACY_LOCAL_REF, tag])
         ),
         problem,
     };
@@ -204,8 +206,9 @@ pub(crate) fn decode_u64(key: &[u8], value: Option<&[u8]>) -> Result<u64, Error>
     }
 }
 
-/// A stored record as decoded from `R`, borrowing its payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A stored record as decoded from `R`, borrowing its payload. Its `Debug` form
+/// leaves out the local reference and the payload.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RecordValue<'a> {
     pub(crate) version: u64,
     pub(crate) seq: u64,
@@ -220,17 +223,41 @@ pub(crate) struct RecordValue<'a> {
     pub(crate) payload: &'a [u8],
 }
 
+impl fmt::Debug for RecordValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordValue")
+            .field("version", &self.version)
+            .field("seq", &self.seq)
+            .field("tombstone", &self.tombstone)
+            .field("applied_at", &self.applied_at)
+            .field("local_ref", &self.local_ref.map(|_| "<redacted>"))
+            .field("payload_bytes", &self.payload.len())
+            .finish()
+    }
+}
+
 /// What an `R` value carries besides its version, seq and payload: the time a
-/// peer record was applied here, or an own record's local reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// peer record was applied here, or an own record's local reference. Its `Debug`
+/// form leaves out the reference.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stamp<'a> {
     /// An own record with no local reference.
-    None,
+    Plain,
     /// A peer record or tombstone, applied here at this unix time.
     AppliedAt(u64),
     /// An own record or tombstone created by this local reference (the bytes of a
     /// [`LocalRef`], at most [`crate::MAX_LOCAL_REF_LEN`] long).
     LocalRef(&'a [u8]),
+}
+
+impl fmt::Debug for Stamp<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stamp::Plain => f.write_str("Plain"),
+            Stamp::AppliedAt(at) => f.debug_tuple("AppliedAt").field(at).finish(),
+            Stamp::LocalRef(_) => f.write_str("LocalRef(<redacted>)"),
+        }
+    }
 }
 
 /// Encodes an `R` value.
@@ -242,7 +269,7 @@ pub(crate) fn encode_record(
 ) -> Vec<u8> {
     let body = payload.unwrap_or_default();
     let stamp_len = match stamp {
-        Stamp::None => 0,
+        Stamp::Plain => 0,
         Stamp::AppliedAt(_) => APPLIED_AT_LEN,
         Stamp::LocalRef(local_ref) => 1 + local_ref.len(),
     };
@@ -251,17 +278,20 @@ pub(crate) fn encode_record(
     out.extend_from_slice(&seq.to_be_bytes());
     let tombstone = if payload.is_none() { TOMBSTONE } else { 0 };
     match stamp {
-        Stamp::None => out.push(tombstone),
+        Stamp::Plain => out.push(tombstone),
         Stamp::AppliedAt(at) => {
             out.push(tombstone | APPLIED_AT);
             out.extend_from_slice(&at.to_be_bytes());
         }
         Stamp::LocalRef(local_ref) => {
             out.push(tombstone | LOCAL_REF_FLAG);
-            // A LocalRef is at most MAX_LOCAL_REF_LEN (128) bytes, so its length
-            // fits a byte.
-            out.push(local_ref.len() as u8);
-            out.extend_from_slice(local_ref);
+            // Every reference stored comes from a LocalRef, at most
+            // MAX_LOCAL_REF_LEN (128) bytes, so its length fits the byte; a longer
+            // one would move the payload's start, so it is cut to the limit rather.
+            debug_assert!(local_ref.len() <= crate::MAX_LOCAL_REF_LEN);
+            let len = local_ref.len().min(crate::MAX_LOCAL_REF_LEN);
+            out.push(len as u8);
+            out.extend_from_slice(&local_ref[..len]);
         }
     }
     out.extend_from_slice(body);
@@ -314,6 +344,13 @@ pub(crate) fn decode_record<'a>(key: &[u8], value: &'a [u8]) -> Result<RecordVal
                 "record value shorter than its local reference",
             )
         })?;
+        if usize::from(len) > crate::MAX_LOCAL_REF_LEN {
+            return Err(corrupt(
+                STATE_TREE,
+                key,
+                format!("local reference of {len} bytes, over the limit"),
+            ));
+        }
         let (local_ref, payload) = rest.split_at_checked(usize::from(len)).ok_or_else(|| {
             corrupt(
                 STATE_TREE,
@@ -417,7 +454,7 @@ mod tests {
 
     #[test]
     fn record_values_round_trip_live_and_tombstoned() {
-        let live = encode_record(3, 7, Some(b"opaque"), Stamp::None);
+        let live = encode_record(3, 7, Some(b"opaque"), Stamp::Plain);
         let decoded = decode_record(b"k", &live).unwrap();
         assert_eq!(
             (decoded.version, decoded.seq, decoded.tombstone),
@@ -425,7 +462,7 @@ mod tests {
         );
         assert_eq!(decoded.payload, b"opaque");
 
-        let dead = encode_record(4, 8, None, Stamp::None);
+        let dead = encode_record(4, 8, None, Stamp::Plain);
         let decoded = decode_record(b"k", &dead).unwrap();
         assert_eq!(
             (decoded.version, decoded.seq, decoded.tombstone),
@@ -467,7 +504,7 @@ mod tests {
             (2, 9, None)
         );
         assert_eq!(decoded.payload, b"old");
-        assert_eq!(encode_record(2, 9, Some(b"old"), Stamp::None), v1);
+        assert_eq!(encode_record(2, 9, Some(b"old"), Stamp::Plain), v1);
     }
 
     #[test]
@@ -581,7 +618,7 @@ mod tests {
             decode_record(b"k", &[0; 5]),
             Err(Error::Corrupt { .. })
         ));
-        let mut bad_flags = encode_record(1, 1, Some(b"x"), Stamp::None);
+        let mut bad_flags = encode_record(1, 1, Some(b"x"), Stamp::Plain);
         bad_flags[16] = 0x80;
         let err = decode_record(b"k", &bad_flags).unwrap_err();
         assert!(err.to_string().contains("unknown flag bits"), "{err}");

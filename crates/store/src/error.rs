@@ -10,7 +10,7 @@ use borough_model::{Dataset, GssCode, RecordId};
 pub enum Error {
     /// The directory was written by a store with a different on-disk layout.
     #[error(
-        "store at {} has schema version {found}, but this build supports only version {supported}",
+        "store at {} has schema version {found}, but this build reads version {supported} (and brings version 2 up to it)",
         path.display()
     )]
     UnknownSchemaVersion {

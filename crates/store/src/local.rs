@@ -1,6 +1,6 @@
-//! Local references: the borough case system's own id for a record, mapped to the
-//! record id the node chose. The mapping stays on this node: it is never in the
-//! change log, a `Change`, or anything served to peers.
+//! Local references: the borough case system's own id for a record, kept with the
+//! record the node made for it. It stays on this node: it is never in the change
+//! log, a `Change`, or anything served to peers.
 
 use std::fmt;
 
@@ -60,7 +60,8 @@ pub enum LocalIngest {
         /// The record, encoded by the caller; opaque to the store.
         payload: Vec<u8>,
     },
-    /// Delete the record, keeping the mapping so a re-created case keeps its id.
+    /// Delete the record; its tombstone keeps the reference, so a re-created case
+    /// keeps its id.
     Delete {
         /// The borough system's reference for the record.
         local_ref: LocalRef,

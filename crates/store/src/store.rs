@@ -21,7 +21,7 @@ use crate::{Error, LocalRef, SCHEMA_VERSION};
 use local_index::{Hashing, LocalIndex, RefHash};
 
 /// The schema version whose local references `open` moves into their records.
-const LOCAL_REFS_APART_VERSION: u32 = 2;
+const LAST_VERSION_WITH_REF_KEYS: u32 = 2;
 
 /// sled's own tree, present in every database; not one of ours.
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
@@ -148,6 +148,8 @@ struct Inner {
     /// Per dataset, which own records hold which local references. Changed only
     /// by an own write that has reached sled, under that dataset's own writer lock.
     local: HashMap<Dataset, Mutex<LocalIndex>>,
+    /// How the local indexes hash references: a key drawn when the store opens.
+    hashing: Hashing,
 }
 
 impl std::fmt::Debug for Store {
@@ -170,8 +172,9 @@ pub(crate) struct OwnChange<'a> {
 }
 
 /// What the caller already knows of a record's stored value, read under the
-/// writer lock, so that it is not read twice.
-#[derive(Debug, Clone, Copy)]
+/// writer lock, so that it is not read twice. Its `Debug` form gives only the
+/// value's length: the value holds the record's local reference.
+#[derive(Clone, Copy)]
 pub(crate) enum Stored<'a> {
     /// Not read: read it.
     Unread,
@@ -189,7 +192,17 @@ pub(crate) enum RefChange<'a> {
     /// The record holds this reference (a change by local reference).
     Set(&'a LocalRef),
     /// The record holds no reference any more (an erasure).
-    Drop,
+    Clear,
+}
+
+impl std::fmt::Debug for Stored<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stored::Unread => f.write_str("Unread"),
+            Stored::Absent => f.write_str("Absent"),
+            Stored::Value(value) => write!(f, "Value(<{} bytes>)", value.len()),
+        }
+    }
 }
 
 impl<'a> OwnChange<'a> {
@@ -274,7 +287,7 @@ impl<'a> Before<'a> {
         let record = decode_record(key, value)?;
         let local_ref = match change.local_ref {
             RefChange::Keep => record.local_ref.map(|r| Cow::Owned(r.to_vec())),
-            RefChange::Set(_) | RefChange::Drop => None,
+            RefChange::Set(_) | RefChange::Clear => None,
         };
         Ok(Before {
             prior: Some(Prior::of(&record)),
@@ -326,9 +339,11 @@ impl Default for StoreOptions {
 
 impl Store {
     /// Opens (creating if absent) the data directory with the default options. A
-    /// new directory gets the schema version and owning borough; a directory with
-    /// another schema version, data but no schema version, or another owning
-    /// borough is refused.
+    /// new directory gets the schema version and owning borough; a version-2
+    /// directory is brought up to the current version; a directory with any other
+    /// schema version, data but no schema version, or another owning borough is
+    /// refused, and so is one whose own records do not decode (the local index is
+    /// built from them).
     pub fn open(dir: &Path, own: GssCode) -> Result<Store, Error> {
         Store::open_with(dir, own, StoreOptions::default())
     }
@@ -352,7 +367,7 @@ impl Store {
         let state = db
             .open_tree(STATE_TREE)
             .map_err(sled_error(&path, "opening the state tree"))?;
-        if found == LOCAL_REFS_APART_VERSION {
+        if local_refs_to_move(&db, &path, found)? {
             move_local_refs_into_records(&db, &state, &path, own)?;
         }
         let audit_tree = db
@@ -364,7 +379,7 @@ impl Store {
         let mut writers = HashMap::new();
         let mut local = HashMap::new();
         for dataset in Dataset::ALL {
-            let index = index_local_refs(&state, &path, dataset, own, hashing.clone())?;
+            let index = index_local_refs(&state, &path, dataset, own, &hashing)?;
             local.insert(dataset, Mutex::new(index));
             let key = head_key(dataset);
             let stored = state
@@ -388,6 +403,7 @@ impl Store {
                 heads,
                 writers,
                 local,
+                hashing,
             }),
         })
     }
@@ -437,8 +453,10 @@ impl Store {
 
     /// The one own-write path (ingest, local ingest, erasure). The caller holds the
     /// writer lock for (dataset, own). Applies `changes` in order, assigning versions
-    /// and seqs, together with `extras.writes` in one batch, and appends the audit
-    /// entry. Nothing is durable or visible to peers until [`Applied::flush`].
+    /// and seqs, together with `extras.writes` in one batch; then brings the local
+    /// index up to date (`extras.indexed`, `extras.unindexed` and the greatest id
+    /// written) and appends the audit entry. Nothing is durable or visible to peers
+    /// until [`Applied::flush`].
     pub(crate) fn ingest_locked(
         &self,
         dataset: Dataset,
@@ -461,6 +479,14 @@ impl Store {
         };
         let mut writes = sled::Batch::default();
         // Per record changed earlier in this batch: its state, payload and reference.
+        debug_assert!(
+            !extras.distinct || {
+                let mut ids: Vec<&RecordId> = changes.iter().map(|c| c.id).collect();
+                ids.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+                ids.windows(2).all(|w| w[0] != w[1])
+            },
+            "a batch said to change each record once changes one twice"
+        );
         let mut latest: HashMap<&RecordId, Latest<'_>> = match extras.distinct {
             true => HashMap::new(),
             false => HashMap::with_capacity(changes.len()),
@@ -491,7 +517,7 @@ impl Store {
             let local_ref = match change.local_ref {
                 RefChange::Keep => before.local_ref,
                 RefChange::Set(local_ref) => Some(Cow::Borrowed(local_ref.as_str().as_bytes())),
-                RefChange::Drop => None,
+                RefChange::Clear => None,
             };
             let live_before = prior.is_some_and(|p| p.live);
             let unchanged = live_before && payload.is_some() && before.same_payload;
@@ -514,7 +540,7 @@ impl Store {
             let version = prior.map_or(0, |p| p.version) + 1;
             let stamp = match &local_ref {
                 Some(local_ref) => Stamp::LocalRef(local_ref),
-                None => Stamp::None,
+                None => Stamp::Plain,
             };
             writes.insert(key, encode_record(version, head, payload, stamp));
             run.push(id);
@@ -569,7 +595,7 @@ impl Store {
         if greatest.is_some() || !extras.indexed.is_empty() || !extras.unindexed.is_empty() {
             let mut index = inner.local_index(dataset);
             if let Some(greatest) = greatest {
-                index.exists(greatest);
+                index.note_exists(greatest);
             }
             for (hash, id) in &extras.unindexed {
                 index.remove(*hash, id);
@@ -1078,7 +1104,7 @@ fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<u32, Error> {
                 "schema version is not 4 bytes",
             )
         })?;
-    if found != SCHEMA_VERSION && found != LOCAL_REFS_APART_VERSION {
+    if found != SCHEMA_VERSION && found != LAST_VERSION_WITH_REF_KEYS {
         return Err(Error::UnknownSchemaVersion {
             path: path.to_path_buf(),
             found,
@@ -1101,10 +1127,28 @@ fn check_meta(db: &sled::Db, path: &Path, own: GssCode) -> Result<u32, Error> {
     Ok(found)
 }
 
+/// Key in `meta` present while `X` local references are being moved into their
+/// records (see [`move_local_refs_into_records`]).
+const MOVING_LOCAL_REFS_KEY: &[u8] = b"moving_local_refs";
+
+/// Whether `open` must move `X` local references into their records: the
+/// directory is at version 2, or a move into version 3 was interrupted.
+fn local_refs_to_move(db: &sled::Db, path: &Path, found: u32) -> Result<bool, Error> {
+    if found == LAST_VERSION_WITH_REF_KEYS {
+        return Ok(true);
+    }
+    let meta = db
+        .open_tree(META_TREE)
+        .map_err(sled_error(path, "opening the meta tree"))?;
+    meta.contains_key(MOVING_LOCAL_REFS_KEY)
+        .map_err(sled_error(path, "reading the schema version"))
+}
+
 /// Version 2 to 3: moves each `X` local reference into the own record it maps to
-/// and removes the key, a bounded batch at a time, then records version 3. An
-/// interrupted run leaves version 2 and the keys not yet moved, so the next open
-/// carries on where it stopped.
+/// and removes the key, a bounded batch at a time. The directory is marked
+/// version 3, moving, before the first record changes, so a build that reads only
+/// version 2 refuses it from then on; an interrupted move carries on at the next
+/// open, and the mark goes once every key has moved.
 fn move_local_refs_into_records(
     db: &sled::Db,
     state: &sled::Tree,
@@ -1112,30 +1156,61 @@ fn move_local_refs_into_records(
     own: GssCode,
 ) -> Result<(), Error> {
     const BATCH: usize = 1000;
-    let mut moved = 0u64;
+    let meta = db
+        .open_tree(META_TREE)
+        .map_err(sled_error(path, "opening the meta tree"))?;
+    let mut mark = sled::Batch::default();
+    mark.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes()[..]);
+    mark.insert(MOVING_LOCAL_REFS_KEY, &[1u8][..]);
+    meta.apply_batch(mark)
+        .map_err(sled_error(path, "writing the schema version"))?;
+    db.flush()
+        .map_err(sled_error(path, "flushing the schema version"))?;
+
+    let (mut moved, mut dangling) = (0u64, 0u64);
     loop {
         let mut batch = sled::Batch::default();
+        // The references given to records in this batch, by record key.
+        let mut given: HashMap<Vec<u8>, LocalRef> = HashMap::new();
         let mut taken = 0;
         for item in state.scan_prefix(LEGACY_LOCAL_REF_PREFIX).take(BATCH) {
+            taken += 1;
             let (key, value) =
                 item.map_err(sled_error(path, "reading a version-2 local reference"))?;
             let entry = decode_legacy_local_ref(&key, &value)?;
             let rkey = record_key(&record_prefix(entry.dataset, own), &entry.id);
-            let stored = state
-                .get(&rkey)
-                .map_err(sled_error(path, "reading a record"))?;
-            // A mapping always came with its record; one without is dropped.
-            if let Some(stored) = stored {
-                let record = decode_record(&rkey, &stored)?;
-                let payload = (!record.tombstone).then_some(record.payload);
-                let stamp = Stamp::LocalRef(entry.local_ref.as_str().as_bytes());
-                batch.insert(
-                    rkey,
-                    encode_record(record.version, record.seq, payload, stamp),
-                );
-            }
             batch.remove(key);
-            taken += 1;
+            let Some(stored) = state
+                .get(&rkey)
+                .map_err(sled_error(path, "reading a record"))?
+            else {
+                // A mapping always came with its record; one without is dropped.
+                dangling += 1;
+                continue;
+            };
+            let record = decode_record(&rkey, &stored)?;
+            let bytes = entry.local_ref.as_str().as_bytes();
+            let held = given
+                .get(&rkey)
+                .map(|r| r.as_str().as_bytes())
+                .or(record.local_ref);
+            if held.is_some_and(|held| held != bytes) {
+                // Moving on would leave one of the two cases without its record,
+                // and its next import would make a second record for it.
+                return Err(corrupt(
+                    STATE_TREE,
+                    &rkey,
+                    "two version-2 local references name this record",
+                ));
+            }
+            let payload = (!record.tombstone).then_some(record.payload);
+            let stamp = Stamp::LocalRef(bytes);
+            batch.insert(
+                &rkey[..],
+                encode_record(record.version, record.seq, payload, stamp),
+            );
+            given.insert(rkey, entry.local_ref);
+            moved += 1;
         }
         if taken == 0 {
             break;
@@ -1143,15 +1218,14 @@ fn move_local_refs_into_records(
         state
             .apply_batch(batch)
             .map_err(sled_error(path, "moving local references into records"))?;
-        moved += taken as u64;
     }
-    let meta = db
-        .open_tree(META_TREE)
-        .map_err(sled_error(path, "opening the meta tree"))?;
-    meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
+    meta.remove(MOVING_LOCAL_REFS_KEY)
         .map_err(sled_error(path, "writing the schema version"))?;
     db.flush()
         .map_err(sled_error(path, "flushing the schema version"))?;
+    if dangling > 0 {
+        tracing::warn!(path = %path.display(), dangling, "version-2 local references without a record dropped");
+    }
     tracing::info!(path = %path.display(), moved, "local references moved into their records");
     Ok(())
 }
@@ -1162,22 +1236,22 @@ fn index_local_refs(
     path: &Path,
     dataset: Dataset,
     own: GssCode,
-    hashing: Hashing,
+    hashing: &Hashing,
 ) -> Result<LocalIndex, Error> {
     let started = std::time::Instant::now();
-    let mut index = LocalIndex::new(hashing);
+    let mut index = LocalIndex::default();
     let mut last_key = None;
     for item in state.scan_prefix(record_prefix(dataset, own)) {
         let (key, value) = item.map_err(sled_error(path, "reading records"))?;
         if let Some(local_ref) = decode_record(&key, &value)?.local_ref {
-            let hash = index.hash(local_ref);
+            let hash = hashing.hash(local_ref);
             index.insert(hash, record_id_from_key(&key)?);
         }
         last_key = Some(key);
     }
     // Keys come in order, so the last holds the greatest id.
     if let Some(key) = last_key {
-        index.exists(&record_id_from_key(&key)?);
+        index.note_exists(&record_id_from_key(&key)?);
     }
     tracing::info!(
         dataset = %dataset,

@@ -32,9 +32,7 @@ impl Store {
         local_ref: &LocalRef,
     ) -> Result<Option<RecordId>, Error> {
         let inner = &*self.inner;
-        let hash = inner
-            .local_index(dataset)
-            .hash(local_ref.as_str().as_bytes());
+        let hash = inner.hashing.hash(local_ref.as_str().as_bytes());
         let prefix = record_prefix(dataset, inner.own);
         let found = self.find_local(dataset, &prefix, local_ref, hash)?;
         Ok(found.map(|found| found.id))
@@ -124,9 +122,7 @@ impl Store {
                 LocalIngest::Upsert { local_ref, .. } => (local_ref, true),
                 LocalIngest::Delete { local_ref } => (local_ref, false),
             };
-            let hash = inner
-                .local_index(dataset)
-                .hash(local_ref.as_str().as_bytes());
+            let hash = inner.hashing.hash(local_ref.as_str().as_bytes());
             let earlier = known.get(&hash).and_then(|&first| {
                 (first..mappings.len()).find(|&i| mappings[i].local_ref == local_ref)
             });
@@ -195,7 +191,6 @@ impl Store {
         }
         let audit: MakeAudit<'_> = Box::new(audit);
         let applied = self.ingest_locked(dataset, &changes, extras, Some(audit))?;
-        drop(changes);
         Ok((applied, mappings))
     }
 
@@ -245,9 +240,7 @@ impl Store {
     ) -> Result<Option<Erased>, Error> {
         let inner = &*self.inner;
         let _writer = inner.writer(dataset, inner.own);
-        let hash = inner
-            .local_index(dataset)
-            .hash(local_ref.as_str().as_bytes());
+        let hash = inner.hashing.hash(local_ref.as_str().as_bytes());
         let prefix = record_prefix(dataset, inner.own);
         let Some(Found { id, value }) = self.find_local(dataset, &prefix, local_ref, hash)? else {
             return Ok(None);
@@ -262,14 +255,14 @@ impl Store {
         if !live {
             // The tombstone stays as peers have it (same version and seq), only
             // without the reference.
-            let bare = encode_record(record.version, record.seq, None, Stamp::None);
+            let bare = encode_record(record.version, record.seq, None, Stamp::Plain);
             extras.writes.push((key, Some(bare)));
         }
         let changes: Vec<OwnChange<'_>> = match live {
             true => vec![OwnChange {
                 id: &id,
                 payload: None,
-                local_ref: RefChange::Drop,
+                local_ref: RefChange::Clear,
                 stored: Stored::Value(&value),
             }],
             false => Vec::new(),

@@ -132,19 +132,34 @@ fn other_schema_version_is_refused_naming_path_and_versions() {
 }
 
 /// Turns a directory into schema version 2's layout, in which `X | tag | ref`
-/// keys mapped each local reference to its record id, with `refs` as its keys.
-fn make_version_two(dir: &Path, refs: &[(&str, &str)]) {
+/// keys mapped each local reference to its record id, with `refs` (dataset,
+/// reference, record id) as its keys.
+fn make_version_two_in(dir: &Path, refs: &[(Dataset, &str, &str)]) {
     let db = raw_db(dir);
     let meta = db.open_tree(META_TREE).unwrap();
     meta.insert(SCHEMA_VERSION_KEY, &2u32.to_be_bytes()[..])
         .unwrap();
     let state = db.open_tree(STATE_TREE).unwrap();
-    for (local_ref, record) in refs {
-        let mut key = vec![b'X', D.tag()];
+    for (dataset, local_ref, record) in refs {
+        let mut key = vec![b'X', dataset.tag()];
         key.extend_from_slice(local_ref.as_bytes());
         state.insert(key, record.as_bytes()).unwrap();
     }
     db.flush().unwrap();
+}
+
+/// [`make_version_two_in`], all in dataset `D`.
+fn make_version_two(dir: &Path, refs: &[(&str, &str)]) {
+    let refs: Vec<(Dataset, &str, &str)> = refs.iter().map(|(r, id)| (D, *r, *id)).collect();
+    make_version_two_in(dir, &refs);
+}
+
+/// The schema version and whether the moving mark is set, read raw.
+fn raw_meta_state(dir: &Path) -> (Option<Vec<u8>>, bool) {
+    let db = raw_db(dir);
+    let meta = db.open_tree(META_TREE).unwrap();
+    let version = meta.get(SCHEMA_VERSION_KEY).unwrap().map(|v| v.to_vec());
+    (version, meta.contains_key(MOVING_LOCAL_REFS_KEY).unwrap())
 }
 
 fn resolve(store: &Store, local_ref: &str) -> Option<RecordId> {
@@ -207,6 +222,95 @@ fn interrupted_move_of_local_refs_carries_on_at_the_next_open() {
     assert_eq!(resolve(&store, "CASE-1"), Some(id("n1")));
     assert_eq!(resolve(&store, "CASE-2"), Some(id("n2")));
     assert_eq!(store.inner.state.scan_prefix(b"X").count(), 0);
+}
+
+#[test]
+fn moving_many_local_refs_over_datasets_takes_several_batches_and_drops_dangling_ones() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let names: Vec<String> = (0..1500).map(|i| format!("c{i}")).collect();
+    let batch: Vec<Ingest> = names.iter().map(|n| upsert(n, b"p")).collect();
+    store.ingest(D, &batch).unwrap();
+    let other = Dataset::EmploymentParticipation;
+    let job = [Ingest::Upsert {
+        id: id("j1"),
+        payload: b"job".to_vec(),
+    }];
+    store.ingest(other, &job).unwrap();
+    drop(store);
+    let refs: Vec<String> = names.iter().map(|n| format!("CASE-{n}")).collect();
+    let mut keys: Vec<(Dataset, &str, &str)> = names
+        .iter()
+        .zip(&refs)
+        .map(|(n, r)| (D, r.as_str(), n.as_str()))
+        .collect();
+    keys.push((other, "JOB-1", "j1"));
+    keys.push((D, "CASE-GONE", "absent"));
+    make_version_two_in(dir.path(), &keys);
+
+    let store = open(dir.path());
+    assert_eq!(resolve(&store, "CASE-c0"), Some(id("c0")));
+    assert_eq!(resolve(&store, "CASE-c1499"), Some(id("c1499")));
+    let job_ref = LocalRef::parse("JOB-1").unwrap();
+    assert_eq!(
+        store.resolve_local_ref(other, &job_ref).unwrap(),
+        Some(id("j1"))
+    );
+    assert_eq!(resolve(&store, "CASE-GONE"), None);
+    assert_eq!(store.inner.state.scan_prefix(b"X").count(), 0);
+    drop(store);
+    let version = Some(SCHEMA_VERSION.to_be_bytes().to_vec());
+    assert_eq!(raw_meta_state(dir.path()), (version, false));
+}
+
+#[test]
+fn a_corrupt_version_two_reference_stops_the_open_unshown_and_the_directory_stays_moving() {
+    let dir = TempDir::new().unwrap();
+    drop(open(dir.path()));
+    make_version_two(dir.path(), &[("CASE-SECRET-7", "not an id!")]);
+
+    let err = Store::open(dir.path(), lambeth()).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Corrupt { .. }), "{text}");
+    assert!(
+        !text.contains("SECRET") && !text.contains(&hex::encode(b"SECRET")),
+        "{text}"
+    );
+    // Marked version 3 before anything moved: a version-2 build refuses it now.
+    let version = Some(SCHEMA_VERSION.to_be_bytes().to_vec());
+    assert_eq!(raw_meta_state(dir.path()), (version, true));
+}
+
+#[test]
+fn two_version_two_references_naming_one_record_stop_the_open() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    store.ingest(D, &[upsert("n1", b"one")]).unwrap();
+    drop(store);
+    make_version_two(dir.path(), &[("CASE-1", "n1"), ("CASE-2", "n1")]);
+
+    let err = Store::open(dir.path(), lambeth()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("two version-2 local references"), "{text}");
+    assert!(!text.contains("CASE"), "{text}");
+}
+
+#[test]
+fn an_own_record_that_does_not_decode_stops_the_open() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    store.ingest(D, &[upsert("n1", b"one")]).unwrap();
+    drop(store);
+    {
+        let db = raw_db(dir.path());
+        let state = db.open_tree(STATE_TREE).unwrap();
+        let key = record_key(&record_prefix(D, lambeth()), &id("n1"));
+        state.insert(key, &[0u8; 3][..]).unwrap();
+        db.flush().unwrap();
+    }
+
+    let err = Store::open(dir.path(), lambeth()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
 }
 
 #[test]

@@ -181,7 +181,7 @@ fn reingesting_the_same_local_payload_is_unchanged() {
 }
 
 #[test]
-fn records_and_mappings_survive_a_reopen_together() {
+fn records_and_their_references_survive_a_reopen_together() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
     let out = ingest(&store, &[upsert("CASE-1", b"one")]);
@@ -355,7 +355,7 @@ fn erase_leaves_only_the_tombstone_to_serve() {
 }
 
 #[test]
-fn erase_removes_the_mapping_so_the_ref_no_longer_resolves() {
+fn erase_drops_the_reference_so_it_no_longer_resolves() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
     ingest(&store, &[upsert("CASE-1", b"one")]);
@@ -398,7 +398,7 @@ fn erase_of_unknown_or_already_erased_ref_is_none_and_not_audited() {
 }
 
 #[test]
-fn erase_of_a_deleted_record_removes_only_the_mapping() {
+fn erase_of_a_deleted_record_only_drops_the_reference_from_its_tombstone() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
     let id = ingest(&store, &[upsert("CASE-1", b"one")]).mappings[0]
@@ -757,5 +757,82 @@ fn a_reference_repeated_among_others_sharing_its_hash_keeps_one_id() {
     assert_eq!(
         (payload("CASE-A"), payload("CASE-B")),
         (b"a2".to_vec(), b"b2".to_vec())
+    );
+}
+
+#[test]
+fn node_style_ids_resolve_erase_and_survive_a_reopen() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let mut n = 0u64;
+    let mut hex_ids = || {
+        n += 1;
+        RecordId::parse(&format!("{n:024x}")).unwrap()
+    };
+    let batch = [
+        upsert("CASE-1", b"one"),
+        upsert("CASE-2", b"two"),
+        upsert("CASE-1", b"uno"),
+    ];
+    let out: Ingested = store
+        .ingest_local(D, &batch, &mut hex_ids, |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap()
+        .into();
+    assert_eq!(out.mappings[0].id.as_str(), format!("{:024x}", 1));
+    erase(&store, "CASE-2").unwrap();
+    drop(store);
+
+    let store = open(dir.path());
+    let id = store
+        .resolve_local_ref(D, &lref("CASE-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, out.mappings[0].id);
+    assert_eq!(
+        store.get(D, lambeth(), &id).unwrap().unwrap().payload,
+        b"uno"
+    );
+    assert_eq!(store.resolve_local_ref(D, &lref("CASE-2")).unwrap(), None);
+    let again: Ingested = store
+        .ingest_local(D, &[upsert("CASE-1", b"uno")], &mut hex_ids, |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap()
+        .into();
+    assert_eq!(
+        (again.outcome.unchanged, again.mappings[0].assigned),
+        (1, false)
+    );
+}
+
+#[test]
+fn new_id_below_the_greatest_held_by_a_tombstone_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let by_id: Vec<Ingest> = ["n1", "n2", "n3"]
+        .map(|n| Ingest::Upsert {
+            id: RecordId::parse(n).unwrap(),
+            payload: b"p".to_vec(),
+        })
+        .into();
+    store.ingest(D, &by_id).unwrap();
+    let n2 = RecordId::parse("n2").unwrap();
+    store
+        .ingest(D, &[Ingest::Delete { id: n2.clone() }])
+        .unwrap();
+
+    let err = store
+        .ingest_local(
+            D,
+            &[upsert("CASE-1", b"one")],
+            || n2.clone(),
+            |o| entry(AuditAction::Ingested, o.written),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::RecordIdInUse { id, .. } if *id == n2),
+        "{err:?}"
     );
 }

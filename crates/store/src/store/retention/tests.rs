@@ -226,7 +226,7 @@ fn peer_record_without_an_applied_time_counts_as_applied_at_zero() {
     store
         .inner
         .state
-        .insert(key, encode_record(1, 1, Some(b"x"), Stamp::None))
+        .insert(key, encode_record(1, 1, Some(b"x"), Stamp::Plain))
         .unwrap();
     assert!(store.get(D, hackney(), &id("old")).unwrap().is_some());
     assert_eq!(purge(&store, hackney(), 1), 1);
