@@ -384,17 +384,24 @@ fn send_skipping(
     Ok((out, report, sent))
 }
 
+/// [`validate_in`] at Lewisham, sorting references in runs of three.
+fn check_in_tiny_runs(
+    dataset: Dataset,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<ImportSummary, Error> {
+    validate_in(lewisham(), dataset, path, options, &tiny_runs())
+}
+
 #[test]
 fn a_repeat_across_a_run_boundary_fails_the_check_naming_the_first_line() {
     let dir = tempfile::tempdir().unwrap();
     // Runs of three: E1 (line 2) is in the first run, its repeat (line 6) in the second.
     let path = participants_named(dir.path(), &["E1", "E2", "E3", "E4", "E1"]);
-    let err = validate_in(
-        lewisham(),
+    let err = check_in_tiny_runs(
         Dataset::EmploymentParticipation,
         &path,
         &ImportOptions::default(),
-        &tiny_runs(),
     )
     .unwrap_err();
     let Error::InvalidRows { rows, listed, .. } = &err else {
@@ -411,12 +418,10 @@ fn a_repeat_across_a_run_boundary_fails_the_check_naming_the_first_line() {
 fn every_repeat_of_a_reference_points_at_its_first_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = participants_named(dir.path(), &["E1", "E2", "E1", "E3", "E4", "E1", "E1"]);
-    let err = validate_in(
-        lewisham(),
+    let err = check_in_tiny_runs(
         Dataset::EmploymentParticipation,
         &path,
         &ImportOptions::default(),
-        &tiny_runs(),
     )
     .unwrap_err();
     let expected: Vec<String> = [4, 7, 8].map(|line| repeat_entry(line, 2)).to_vec();
@@ -439,12 +444,10 @@ fn repeats_and_other_problems_are_reported_in_file_order() {
         participant("E5", "1990-06-15"),
         participant("E3", "1990-06-15"),
     ];
-    let err = validate_in(
-        lewisham(),
+    let err = check_in_tiny_runs(
         Dataset::EmploymentParticipation,
         &participants(dir.path(), &rows),
         &ImportOptions::default(),
-        &tiny_runs(),
     )
     .unwrap_err();
     let text = failed_report(&err);
@@ -491,14 +494,8 @@ fn a_providers_rows_met_again_later_repeat_its_first_line() {
         place("P1", "2", "8"),
     ];
     let path = write(dir.path(), "p.csv", PLACE_HEADER, &rows);
-    let err = validate_in(
-        lewisham(),
-        Dataset::ChildcarePlaces,
-        &path,
-        &ImportOptions::default(),
-        &tiny_runs(),
-    )
-    .unwrap_err();
+    let err =
+        check_in_tiny_runs(Dataset::ChildcarePlaces, &path, &ImportOptions::default()).unwrap_err();
     assert_eq!(
         failed_report(&err),
         "line,field,problem\n\
@@ -521,12 +518,10 @@ fn a_check_that_finds_repeats_still_reports_every_other_problem_and_warning_once
         terminated("E1"),
         participant("E5", "1990-06-15"),
     ];
-    let summary = validate_in(
-        lewisham(),
+    let summary = check_in_tiny_runs(
         Dataset::EmploymentParticipation,
         &participants(dir.path(), &rows),
         &skipping(),
-        &tiny_runs(),
     )
     .unwrap();
     assert_eq!(
@@ -572,14 +567,7 @@ fn skip_invalid_reports_what_its_check_reports() {
         })
         .collect();
     let path = participants(dir.path(), &rows);
-    let checked = validate_in(
-        lewisham(),
-        Dataset::EmploymentParticipation,
-        &path,
-        &skipping(),
-        &tiny_runs(),
-    )
-    .unwrap();
+    let checked = check_in_tiny_runs(Dataset::EmploymentParticipation, &path, &skipping()).unwrap();
     let checked_report = report_text(checked.report);
     let (out, report, _) =
         send_skipping(Dataset::EmploymentParticipation, &path, &tiny_runs()).unwrap();

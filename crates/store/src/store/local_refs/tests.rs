@@ -111,6 +111,27 @@ fn ingest_more(store: &Store, batch: &[LocalIngest]) -> Ingested {
         .into()
 }
 
+/// [`ingest`] with ids from `new_id`.
+fn ingest_with(store: &Store, batch: &[LocalIngest], new_id: impl FnMut() -> RecordId) -> Ingested {
+    store
+        .ingest_local(D, batch, new_id, |o| {
+            entry(AuditAction::Ingested, o.written)
+        })
+        .unwrap()
+        .into()
+}
+
+/// The record `local_ref` resolves to, if any.
+fn resolve(store: &Store, local_ref: &str) -> Option<RecordId> {
+    store.resolve_local_ref(D, &lref(local_ref)).unwrap()
+}
+
+/// The payload of the live record `local_ref` resolves to.
+fn payload_of(store: &Store, local_ref: &str) -> Vec<u8> {
+    let id = resolve(store, local_ref).expect("the reference resolves");
+    store.get(D, lambeth(), &id).unwrap().unwrap().payload
+}
+
 fn erase(store: &Store, local_ref: &str) -> Option<Erased> {
     store
         .erase(D, &lref(local_ref), |_| entry(AuditAction::Erased, 1))
@@ -144,10 +165,7 @@ fn new_local_ref_is_assigned_an_id_once_and_reused_after() {
     let second = ingest(&store, &[upsert("CASE-1", b"v2")]);
     assert_eq!(second.mappings[0].id, id);
     assert!(!second.mappings[0].assigned);
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-1")).unwrap(),
-        Some(id.clone())
-    );
+    assert_eq!(resolve(&store, "CASE-1"), Some(id.clone()));
     let record = store.get(D, lambeth(), &id).unwrap().unwrap();
     assert_eq!(
         (record.version, record.payload.as_slice()),
@@ -190,15 +208,8 @@ fn records_and_their_references_survive_a_reopen_together() {
     drop(store);
 
     let store = open(dir.path());
-    let id = store
-        .resolve_local_ref(D, &lref("CASE-1"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(id, out.mappings[0].id);
-    assert_eq!(
-        store.get(D, lambeth(), &id).unwrap().unwrap().payload,
-        b"one"
-    );
+    assert_eq!(resolve(&store, "CASE-1"), Some(out.mappings[0].id.clone()));
+    assert_eq!(payload_of(&store, "CASE-1"), b"one");
     let again = ingest(&store, &[upsert("CASE-1", b"one")]);
     assert_eq!(again.outcome.unchanged, 1);
 }
@@ -208,7 +219,7 @@ fn unknown_local_ref_resolves_to_none() {
     let dir = TempDir::new().unwrap();
     let store = open(dir.path());
     ingest(&store, &[upsert("CASE-1", b"one")]);
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-2")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-2"), None);
 }
 
 #[test]
@@ -222,10 +233,7 @@ fn local_delete_tombstones_the_record_and_keeps_its_id_for_a_recreated_case() {
     let deleted = ingest(&store, &[delete("CASE-1")]);
     assert_eq!(deleted.outcome.deleted, 1);
     assert_eq!(store.get(D, lambeth(), &id).unwrap(), None);
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-1")).unwrap(),
-        Some(id.clone())
-    );
+    assert_eq!(resolve(&store, "CASE-1"), Some(id.clone()));
 
     let recreated = ingest(&store, &[upsert("CASE-1", b"again")]);
     assert_eq!(recreated.mappings[0].id, id);
@@ -248,7 +256,7 @@ fn local_delete_of_unknown_ref_is_not_found_and_assigns_nothing() {
         .unwrap();
     assert_eq!(out.outcome.not_found, 1);
     assert!(out.mappings.is_empty());
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-9")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-9"), None);
 }
 
 /// Ingests an own record by id `n1`, with payload `other`, as a borough system
@@ -279,7 +287,7 @@ fn new_id_already_held_by_an_own_record_is_refused_and_nothing_written() {
         matches!(&err, Error::RecordIdInUse { id, .. } if *id == taken),
         "{err:?}"
     );
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-1"), None);
     assert_eq!(
         store.get(D, lambeth(), &taken).unwrap().unwrap().payload,
         b"other"
@@ -360,10 +368,10 @@ fn erase_drops_the_reference_so_it_no_longer_resolves() {
     let store = open(dir.path());
     ingest(&store, &[upsert("CASE-1", b"one")]);
     erase(&store, "CASE-1").unwrap();
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-1"), None);
     drop(store);
     let store = open(dir.path());
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-1"), None);
 }
 
 #[test]
@@ -409,7 +417,7 @@ fn erase_of_a_deleted_record_only_drops_the_reference_from_its_tombstone() {
     let erased = erase(&store, "CASE-1").unwrap();
     assert_eq!(erased, Erased { id, seq: Seq(2) });
     assert_eq!(store.head(D).unwrap(), Seq(2));
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-1"), None);
     assert_eq!(audited(&store, AuditAction::Erased).len(), 1);
 }
 
@@ -466,7 +474,7 @@ fn new_id_given_twice_in_one_batch_is_refused_and_nothing_written() {
         )
         .unwrap_err();
     assert!(matches!(&err, Error::RecordIdInUse { .. }), "{err:?}");
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-1")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-1"), None);
     assert_eq!(store.count(D, lambeth()).unwrap(), 0);
 }
 
@@ -648,14 +656,8 @@ fn erase_drops_the_reference_from_every_stored_value() {
     assert!(state_values_holding(&store, "CASE-GONE").is_empty());
     drop(store);
     let store = open(dir.path());
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-LIVE")).unwrap(),
-        None
-    );
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-GONE")).unwrap(),
-        None
-    );
+    assert_eq!(resolve(&store, "CASE-LIVE"), None);
+    assert_eq!(resolve(&store, "CASE-GONE"), None);
 }
 
 #[test]
@@ -676,10 +678,7 @@ fn change_by_record_id_keeps_the_reference() {
     drop(store);
 
     let store = open(dir.path());
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-1")).unwrap(),
-        Some(id.clone())
-    );
+    assert_eq!(resolve(&store, "CASE-1"), Some(id.clone()));
     let again = ingest_more(&store, &[upsert("CASE-1", b"back")]);
     assert_eq!(
         (again.mappings[0].id.clone(), again.mappings[0].assigned),
@@ -699,37 +698,24 @@ fn references_sharing_a_hash_each_find_their_own_record() {
     let store = open_colliding(dir.path());
     let first = ingest(&store, &[upsert("CASE-A", b"a"), upsert("CASE-B", b"b")]);
     let second = ingest_more(&store, &[upsert("CASE-C", b"c"), upsert("CASE-B", b"b2")]);
-    let id = |name: &str| store.resolve_local_ref(D, &lref(name)).unwrap().unwrap();
+    let id = |name: &str| resolve(&store, name).unwrap();
     assert_eq!(id("CASE-A"), first.mappings[0].id);
     assert_eq!(id("CASE-B"), first.mappings[1].id);
     assert_eq!(id("CASE-C"), second.mappings[0].id);
     assert!(!second.mappings[1].assigned);
-    assert_eq!(
-        store
-            .get(D, lambeth(), &id("CASE-B"))
-            .unwrap()
-            .unwrap()
-            .payload,
-        b"b2"
-    );
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-D")).unwrap(), None);
+    assert_eq!(payload_of(&store, "CASE-B"), b"b2");
+    assert_eq!(resolve(&store, "CASE-D"), None);
 
     erase(&store, "CASE-A").unwrap();
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-A")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-A"), None);
     assert_eq!(id("CASE-C"), second.mappings[0].id);
     let (b, c) = (id("CASE-B"), id("CASE-C"));
     drop(store);
 
     let store = open_colliding(dir.path());
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-B")).unwrap(),
-        Some(b)
-    );
-    assert_eq!(
-        store.resolve_local_ref(D, &lref("CASE-C")).unwrap(),
-        Some(c)
-    );
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-A")).unwrap(), None);
+    assert_eq!(resolve(&store, "CASE-B"), Some(b));
+    assert_eq!(resolve(&store, "CASE-C"), Some(c));
+    assert_eq!(resolve(&store, "CASE-A"), None);
 }
 
 #[test]
@@ -742,20 +728,11 @@ fn a_reference_repeated_among_others_sharing_its_hash_keeps_one_id() {
         upsert("CASE-A", b"a2"),
         upsert("CASE-B", b"b2"),
     ];
-    let out: Ingested = store
-        .ingest_local(D, &batch, ids(), |o| {
-            entry(AuditAction::Ingested, o.written)
-        })
-        .unwrap()
-        .into();
+    let out = ingest(&store, &batch);
     assert_eq!(out.mappings.len(), 2);
     assert_eq!(out.outcome.written, 4);
-    let payload = |name: &str| {
-        let id = store.resolve_local_ref(D, &lref(name)).unwrap().unwrap();
-        store.get(D, lambeth(), &id).unwrap().unwrap().payload
-    };
     assert_eq!(
-        (payload("CASE-A"), payload("CASE-B")),
+        (payload_of(&store, "CASE-A"), payload_of(&store, "CASE-B")),
         (b"a2".to_vec(), b"b2".to_vec())
     );
 }
@@ -774,33 +751,16 @@ fn node_style_ids_resolve_erase_and_survive_a_reopen() {
         upsert("CASE-2", b"two"),
         upsert("CASE-1", b"uno"),
     ];
-    let out: Ingested = store
-        .ingest_local(D, &batch, &mut hex_ids, |o| {
-            entry(AuditAction::Ingested, o.written)
-        })
-        .unwrap()
-        .into();
+    let out = ingest_with(&store, &batch, &mut hex_ids);
     assert_eq!(out.mappings[0].id.as_str(), format!("{:024x}", 1));
     erase(&store, "CASE-2").unwrap();
     drop(store);
 
     let store = open(dir.path());
-    let id = store
-        .resolve_local_ref(D, &lref("CASE-1"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(id, out.mappings[0].id);
-    assert_eq!(
-        store.get(D, lambeth(), &id).unwrap().unwrap().payload,
-        b"uno"
-    );
-    assert_eq!(store.resolve_local_ref(D, &lref("CASE-2")).unwrap(), None);
-    let again: Ingested = store
-        .ingest_local(D, &[upsert("CASE-1", b"uno")], &mut hex_ids, |o| {
-            entry(AuditAction::Ingested, o.written)
-        })
-        .unwrap()
-        .into();
+    assert_eq!(resolve(&store, "CASE-1"), Some(out.mappings[0].id.clone()));
+    assert_eq!(payload_of(&store, "CASE-1"), b"uno");
+    assert_eq!(resolve(&store, "CASE-2"), None);
+    let again = ingest_with(&store, &[upsert("CASE-1", b"uno")], &mut hex_ids);
     assert_eq!(
         (again.outcome.unchanged, again.mappings[0].assigned),
         (1, false)
