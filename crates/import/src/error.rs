@@ -118,18 +118,21 @@ pub enum Error {
         /// The reject report holding every problem, if one was written.
         report: Option<PathBuf>,
     },
-    /// A row that passed the first pass failed the second: the file changed while
-    /// it was being imported. Batches before it may have been applied.
+    /// The records read to be sent are not those the first pass checked (a chunk
+    /// of them differs, there is a chunk more or fewer, or a row fails its
+    /// checks): the file changed while it was being imported. Nothing from that
+    /// line on was sent; batches before it may have been applied.
     #[error(
-        "{}: line {line} failed its checks while sending although it passed them before: \
-         was the file changed during the import? {applied} batch(es) were applied before it; \
-         importing the file again is safe",
+        "{}: from line {line} on, the file is not as it was when it was checked: was it \
+         changed during the import? Nothing from that line on was sent, and {applied} \
+         batch(es) before it were applied; importing the file again is safe",
         .file.display()
     )]
     ChangedDuringImport {
         /// The input file.
         file: PathBuf,
-        /// The row's line.
+        /// The first line of the records found changed (the line after the last
+        /// record read, when records are missing at the end).
         line: u64,
         /// Batches the node had acknowledged.
         applied: u64,

@@ -10,13 +10,18 @@
 //! Must not: hold the linkage key or derive anything that is kept — the node
 //! re-checks and derives every record itself; print, log or report any value read
 //! from a row (errors and the reject report name lines and columns only).
-//! Invariants: without `--skip-invalid`, a file with any bad row sends nothing; a
-//! batch is applied whole or not at all, and importing a file again changes
-//! nothing (the node maps each `local_ref` to its record, and an identical record
-//! is left unchanged). Memory does not grow with the file: a chunk of records is
-//! checked while the next is read, and one batch is in flight while the next is
+//! Invariants: without `--skip-invalid`, a file with any bad row sends nothing,
+//! and the sending pass sends only what the checking pass checked: each chunk of
+//! records it reads must have the digest the checking pass took of that chunk, or
+//! the import stops before anything of the chunk is sent (the file changed between
+//! the passes); a batch is applied whole or not at all, and importing a file again
+//! changes nothing (the node maps each `local_ref` to its record, and an identical
+//! record is left unchanged). Memory barely grows with the file: a chunk of records
+//! is checked while the next is read, and one batch is in flight while the next is
 //! read; a `local_ref` used twice is caught by sorting 64-bit hashes of the
-//! references in bounded runs on disk (`repeats`), never by holding them.
+//! references in bounded runs on disk (`repeats`), never by holding them; the
+//! chunks' digests are one 64-bit word per [`CHECK_CHUNK`] records (8 KB per
+//! million rows), kept from the checking pass to the sending pass.
 
 mod batch;
 mod check;
@@ -30,6 +35,7 @@ pub mod source;
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,10 +164,90 @@ struct PassOutcome {
     flagged: u64,
     problems: u64,
     listed: Vec<RowProblem>,
-    /// The line of a bad record met while sending (only when sending everything).
+    /// The line from which the file was found changed while sending (only when
+    /// sending everything): a bad record's, or the first of a chunk of records
+    /// not as checked.
     changed_at: Option<u64>,
     /// The receiving side stopped taking batches.
     stopped: bool,
+}
+
+/// The digests of a file's chunks of records (as [`read_chunk`] reads them), in
+/// file order, taken by a checking pass for the sending pass to compare with.
+///
+/// The hash is std's `DefaultHasher` (SipHash), keyed at random once per import:
+/// it guards against a file changed by accident between the passes, not against
+/// an attacker (who could as well change the file before the import), so a fast
+/// 64-bit hash will do; a change it misses is a 1-in-2^64 chance.
+#[derive(Debug, Default)]
+struct Digests {
+    seed: RandomState,
+    chunks: Vec<u64>,
+}
+
+impl Digests {
+    /// The digest of `chunk`: every row's line and values, record by record.
+    fn of(&self, chunk: &[Group]) -> u64 {
+        let mut state = self.seed.build_hasher();
+        for group in chunk {
+            state.write_usize(group.rows.len());
+            for row in &group.rows {
+                row.digest(&mut state);
+            }
+        }
+        state.finish()
+    }
+}
+
+/// What a pass does with the digests of the chunks of records it reads.
+enum Chunks<'a> {
+    /// Nothing: a dry run, or the one pass of `--skip-invalid`.
+    Unhashed,
+    /// Takes them, replacing any taken before: a checking pass before sending.
+    Record(&'a mut Digests),
+    /// Compares each with the checking pass's before handling its chunk: the
+    /// sending pass after a checking pass.
+    Compare(&'a Digests),
+}
+
+impl<'a> Chunks<'a> {
+    /// Taking the digests into `digests`, if given.
+    fn taken_into(digests: Option<&'a mut Digests>) -> Chunks<'a> {
+        digests.map_or(Chunks::Unhashed, Chunks::Record)
+    }
+
+    /// The digests to take a chunk's digest as, if they are being taken.
+    fn digests(&self) -> Option<&Digests> {
+        match self {
+            Chunks::Unhashed => None,
+            Chunks::Record(digests) => Some(digests),
+            Chunks::Compare(digests) => Some(digests),
+        }
+    }
+}
+
+impl PassOutcome {
+    /// An error if the pass met a change to `file` since it was checked, after
+    /// `applied` batches were acknowledged.
+    fn unchanged(&self, file: &Path, applied: u64) -> Result<(), Error> {
+        match self.changed_at {
+            Some(line) => Err(Error::ChangedDuringImport {
+                file: file.to_path_buf(),
+                line,
+                applied,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a sending pass follows.
+enum After<'a> {
+    /// Nothing: the one pass of `--skip-invalid`, which finds repeated references
+    /// itself, sorting them as the `Spill` says.
+    Nothing(&'a Spill),
+    /// A checking pass that found every row good and took these digests.
+    Check(&'a Digests),
 }
 
 /// Where a sending pass puts its batches.
@@ -175,10 +261,12 @@ struct Sink<'a> {
 
 /// Reads the whole file once, checking every record; writes problems and warnings
 /// to `report`, and good records to `sink`. Repeated references are dealt with as
-/// `references` says; what was noted, if it says to note.
+/// `references` says, and the chunks' digests as `chunks` says; what was noted,
+/// if `references` says to note.
 fn pass(
     source: Source,
     references: References,
+    mut chunks: Chunks<'_>,
     checker: &Checker,
     mut progress: Progress,
     mut report: Option<&mut Report>,
@@ -189,20 +277,41 @@ fn pass(
     let format = source.format();
     let mut groups = Grouper::new(source, dataset, format, references);
     let mut out = PassOutcome::default();
+    if let Chunks::Record(digests) = &mut chunks {
+        digests.chunks.clear();
+    }
+    // Chunks read so far, and the line after the last record read (at first, the
+    // line after a CSV file's header).
+    let (mut read, mut end) = (0, if format == Format::Csv { 2 } else { 1 });
     // The next chunk is read while this one is checked, so its references are
     // noted before this chunk's records are `reported`: `Refs` sorts the two
     // apart, so their order does not matter. A pass that stops early drops the
     // chunk read ahead, and any error met reading it, as if it were never read.
-    let mut next = read_chunk(&mut groups);
+    let mut next = read_chunk(&mut groups, chunks.digests());
     'file: loop {
         // A read error comes once the chunks before it are handled, and the
         // records before it in its own chunk are not, as before reading ahead.
-        let chunk = next?;
-        if chunk.is_empty() {
-            break;
+        let (chunk, digest) = next?;
+        match &mut chunks {
+            Chunks::Unhashed => {}
+            Chunks::Record(digests) => digests.chunks.extend(digest),
+            Chunks::Compare(checked) => {
+                // A chunk changed, added or gone (the file cut short at the end
+                // of a chunk: named by the line after the last record read).
+                if checked.chunks.get(read).copied() != digest {
+                    out.changed_at = Some(chunk.first().map_or(end, Group::first_line));
+                    break;
+                }
+            }
         }
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        (read, end) = (read + 1, last.last_line() + 1);
         let checked;
-        (checked, next) = check_all_while(checker, &chunk, || read_chunk(&mut groups));
+        (checked, next) = check_all_while(checker, &chunk, || {
+            read_chunk(&mut groups, chunks.digests())
+        });
         for (group, checked) in chunk.iter().zip(checked) {
             out.rows += group.rows.len() as u64;
             progress.rows(out.rows, bytes.load(Ordering::Relaxed));
@@ -273,8 +382,13 @@ const CHECK_CHUNK: usize = 1024;
 /// Records a checking thread takes at a time.
 const CHECK_BLOCK: usize = 32;
 
-/// The next [`CHECK_CHUNK`] records; fewer at the end of the file, none after it.
-fn read_chunk(groups: &mut Grouper<Source>) -> Result<Vec<Group>, Error> {
+/// The next [`CHECK_CHUNK`] records (fewer at the end of the file, none after
+/// it), and their digest if `digests` are being taken. An empty chunk has none, so
+/// that the end of the file matches only the end of the checked file.
+fn read_chunk(
+    groups: &mut Grouper<Source>,
+    digests: Option<&Digests>,
+) -> Result<(Vec<Group>, Option<u64>), Error> {
     let mut chunk = Vec::with_capacity(CHECK_CHUNK);
     while chunk.len() < CHECK_CHUNK {
         match groups.next_group()? {
@@ -282,7 +396,8 @@ fn read_chunk(groups: &mut Grouper<Source>) -> Result<Vec<Group>, Error> {
             None => break,
         }
     }
-    Ok(chunk)
+    let digest = digests.filter(|_| !chunk.is_empty()).map(|d| d.of(&chunk));
+    Ok((chunk, digest))
 }
 
 /// Checks `groups`, returning the results in order, on as many threads as the
@@ -347,10 +462,40 @@ fn validate_in(
     options: &ImportOptions,
     spill: &Spill,
 ) -> Result<ImportSummary, Error> {
+    validate_taking(borough, dataset, file, options, spill, None)
+}
+
+/// [`validate_in`] before a sending pass: also the digests of the file's chunks of
+/// records, for the sending pass to send only what was checked.
+fn validate_to_send(
+    borough: GssCode,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+    spill: &Spill,
+) -> Result<(ImportSummary, Digests), Error> {
+    let mut digests = Digests::default();
+    let summary = validate_taking(borough, dataset, file, options, spill, Some(&mut digests))?;
+    Ok((summary, digests))
+}
+
+/// [`validate_in`], taking the digests of the file's chunks of records into
+/// `digests`, if given (those of the last pass over the file, when it is read
+/// twice: the same, as the file is).
+fn validate_taking(
+    borough: GssCode,
+    dataset: Dataset,
+    file: &Path,
+    options: &ImportOptions,
+    spill: &Spill,
+    mut digests: Option<&mut Digests>,
+) -> Result<ImportSummary, Error> {
     let started = Instant::now();
     let checker = Checker::new(dataset, Format::of(file)?, borough);
     let noting = References::Noted(Refs::new(file, spill));
-    let (mut out, mut report, noted) = checking_pass(&checker, dataset, file, options, noting)?;
+    let chunks = Chunks::taken_into(digests.as_deref_mut());
+    let (mut out, mut report, noted) =
+        checking_pass(&checker, dataset, file, options, noting, chunks)?;
     if let Some(noted) = noted.filter(|n| n.repeats.count() > 0) {
         // The repeats are known only now that the whole file has been read, and the
         // pass checked them as if they were not: read the file again, knowing them,
@@ -359,7 +504,9 @@ fn validate_in(
         // the repeats and the records with something to report are checked again:
         // every other record would be found good, with nothing to report, again.
         let rechecked = References::Rechecked(noted);
-        (out, report, _) = checking_pass(&checker, dataset, file, options, rechecked)?;
+        // This pass's digests replace the first's (the same, as the file is).
+        let chunks = Chunks::taken_into(digests);
+        (out, report, _) = checking_pass(&checker, dataset, file, options, rechecked, chunks)?;
     }
     if out.rejected > 0 && !options.skip_invalid {
         return Err(Error::InvalidRows {
@@ -390,6 +537,7 @@ fn checking_pass(
     file: &Path,
     options: &ImportOptions,
     references: References,
+    chunks: Chunks<'_>,
 ) -> Result<(PassOutcome, Option<PathBuf>, Option<Noted>), Error> {
     let source = Source::open(file, dataset)?;
     let progress = Progress::start("checking", source.size());
@@ -402,6 +550,7 @@ fn checking_pass(
     let (out, found) = pass(
         source,
         references,
+        chunks,
         checker,
         progress,
         Some(&mut report),
@@ -416,13 +565,16 @@ fn checking_pass(
 /// `options.skip_invalid` it is the only pass: it writes the reject report, and
 /// first scans the references, since a record repeating an earlier one's must be
 /// known as such before it would be sent. Without it, a checking pass has found
-/// every row good, and a bad one met now means the file changed since.
+/// every row good and taken the `checked` digests of the file's chunks: a chunk
+/// that is not as checked (its digest differs, or it is one more or one fewer),
+/// or a bad row, means the file changed since, and ends the pass before anything
+/// more is sent.
 fn sending_pass(
     borough: GssCode,
     dataset: Dataset,
     file: &Path,
     options: &ImportOptions,
-    spill: &Spill,
+    after: After<'_>,
     max_bytes: usize,
     send: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<(PassOutcome, Option<PathBuf>), Error> {
@@ -444,14 +596,15 @@ fn sending_pass(
         )?),
         false => None,
     };
-    let references = match options.skip_invalid {
-        true => {
+    let (references, chunks) = match after {
+        After::Nothing(spill) => {
             let progress = Progress::start("scanning", source.size());
-            References::Known(find_repeats(file, dataset, spill, progress)?)
+            let repeats = find_repeats(file, dataset, spill, progress)?;
+            (References::Known(repeats), Chunks::Unhashed)
         }
-        // The checking pass found no reference used twice. One made so by a change
-        // to the file since is not looked for again: that would take a second sort.
-        false => References::Unchecked,
+        // The checking pass found no reference used twice, and the chunks' digests
+        // catch a change since that makes one so.
+        After::Check(checked) => (References::Unchecked, Chunks::Compare(checked)),
     };
     let progress = Progress::start("importing", source.size());
     let sink = Sink {
@@ -462,6 +615,7 @@ fn sending_pass(
     let (out, _) = pass(
         source,
         references,
+        chunks,
         &checker,
         progress,
         report.as_mut(),
@@ -509,11 +663,16 @@ pub async fn import(
         config: config.source.clone(),
         source,
     })?;
-    let checked = if options.skip_invalid {
-        None
+    let (checked, digests) = if options.skip_invalid {
+        (None, None)
     } else {
         let (path, options) = (file.to_path_buf(), options.clone());
-        Some(blocking(file, move || validate(borough, dataset, &path, &options)).await?)
+        let spill = Spill::default();
+        let (summary, digests) = blocking(file, move || {
+            validate_to_send(borough, dataset, &path, &options, &spill)
+        })
+        .await?;
+        (Some(summary), Some(digests))
     };
 
     let (tx, rx) = mpsc::channel::<v1::IngestBatch>(IN_FLIGHT);
@@ -538,8 +697,12 @@ pub async fn import(
                 })
             };
             let spill = Spill::default();
+            let after = match &digests {
+                Some(digests) => After::Check(digests),
+                None => After::Nothing(&spill),
+            };
             sending_pass(
-                borough, dataset, &file, &options, &spill, max_bytes, &mut send,
+                borough, dataset, &file, &options, after, max_bytes, &mut send,
             )
         })
     };
@@ -589,13 +752,7 @@ pub async fn import(
         return Err(failure);
     }
     let (out, report) = produced?;
-    if let Some(line) = out.changed_at {
-        return Err(Error::ChangedDuringImport {
-            file: file.to_path_buf(),
-            line,
-            applied: summary.batches,
-        });
-    }
+    out.unchanged(file, summary.batches)?;
     let unacknowledged = spans.lock().map(|s| s.len() as u64).unwrap_or(0);
     if out.stopped || unacknowledged > 0 {
         return Err(Error::Unacknowledged {

@@ -9,6 +9,7 @@
 //! are counted for the progress bar.
 
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -215,6 +216,22 @@ impl SourceRow {
     /// The row's trimmed `local_ref`, if it has one.
     pub fn local_ref(&self) -> Option<&str> {
         self.fields.get(LOCAL_REF)
+    }
+
+    /// Feeds the row as read to `state`: its line, its values and its offers',
+    /// and whether it could be read, so that two readings of a file can be told
+    /// apart. Column names are the schema's, the same for every row, so are left
+    /// out; so are the problems' words, which only a bad row has.
+    pub fn digest(&self, state: &mut impl Hasher) {
+        self.line.hash(state);
+        self.unreadable.hash(state);
+        self.problems.len().hash(state);
+        // A `Vec`'s hash starts with its length, so values cannot run together.
+        self.fields.values.hash(state);
+        self.offers.len().hash(state);
+        for offer in &self.offers {
+            offer.values.hash(state);
+        }
     }
 }
 

@@ -377,7 +377,7 @@ fn send_skipping(
             batch: 2,
             ..skipping()
         },
-        spill,
+        After::Nothing(spill),
         usize::MAX,
         &mut send,
     )?;
@@ -613,7 +613,7 @@ fn a_temporary_folder_that_cannot_be_used_stops_skip_invalid_before_anything_is_
         Dataset::EmploymentParticipation,
         &path,
         &skipping(),
-        &spill,
+        After::Nothing(&spill),
         usize::MAX,
         &mut send,
     )
@@ -642,6 +642,7 @@ fn send_each(
     let outcome = pass(
         source,
         References::Unchecked,
+        Chunks::Unhashed,
         &checker,
         Progress::hidden(),
         None,
@@ -736,6 +737,7 @@ fn a_read_error_after_good_chunks_comes_after_their_records_are_handled() {
     let err = pass(
         Source::open(&path, dataset).unwrap(),
         References::Noted(Refs::new(&path, &spill)),
+        Chunks::Unhashed,
         &Checker::new(dataset, Format::Csv, lewisham()),
         Progress::hidden(),
         Some(&mut report),
@@ -751,6 +753,123 @@ fn a_read_error_after_good_chunks_comes_after_their_records_are_handled() {
         .collect();
     // The first two chunks' records were handled; none of the third's.
     assert_eq!(lines, [bad[0] as u64 + 2, bad[1] as u64 + 2]);
+}
+
+/// Checks the participants file `path` as an import does before sending, lets
+/// `edit` rewrite its text, then runs the sending pass, one record a batch (a
+/// batch is sent when the next record comes): what that pass found, and the
+/// references it sent.
+fn check_edit_send(path: &Path, edit: impl FnOnce(String) -> String) -> (PassOutcome, Vec<String>) {
+    let dataset = Dataset::EmploymentParticipation;
+    let options = ImportOptions {
+        batch: 1,
+        ..ImportOptions::default()
+    };
+    let spill = Spill::default();
+    let (_, digests) = validate_to_send(lewisham(), dataset, path, &options, &spill).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, edit(text)).unwrap();
+    let mut sent = Vec::new();
+    let mut send = |batch: Batch| {
+        sent.extend(batch.message.ops.into_iter().map(|op| op.local_ref));
+        true
+    };
+    let (out, _) = sending_pass(
+        lewisham(),
+        dataset,
+        path,
+        &options,
+        After::Check(&digests),
+        usize::MAX,
+        &mut send,
+    )
+    .unwrap();
+    (out, sent)
+}
+
+/// The references of records `range` of a [`numbered_participants`] file.
+fn numbered(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("E{i}")).collect()
+}
+
+/// Asserts that `out` stopped at `line` of `path` as changed, with the error an
+/// import gives naming the file and the line.
+fn assert_changed_at(out: &PassOutcome, path: &Path, line: usize) {
+    assert_eq!(out.changed_at, Some(line as u64));
+    let err = out.unchanged(path, 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::ChangedDuringImport { file, .. } if file == path),
+        "{err}"
+    );
+    let named = format!("{}: from line {line} on, ", path.display());
+    assert!(err.to_string().starts_with(&named), "{err}");
+}
+
+#[test]
+fn a_reference_made_to_repeat_between_the_passes_stops_the_import_before_its_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 3 * CHECK_CHUNK, &[]);
+    // A record of the second chunk (record i is on line i + 2) takes the first's
+    // reference: sent, it would overwrite the first record.
+    let changed = CHECK_CHUNK + 5;
+    let (out, sent) = check_edit_send(&path, |text| {
+        text.replace(&format!("\nE{changed},"), "\nE0,")
+    });
+    assert_changed_at(&out, &path, CHECK_CHUNK + 2);
+    // The first chunk's records were sent, but its last, whose batch was closed
+    // only by a record of the changed chunk.
+    assert_eq!(sent, numbered(0..CHECK_CHUNK - 1));
+}
+
+#[test]
+fn a_value_changed_between_the_passes_stops_the_import_before_its_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 3 * CHECK_CHUNK, &[]);
+    // A valid row of the third chunk stays valid, with another date of birth.
+    let changed = 2 * CHECK_CHUNK + 5;
+    let (out, sent) = check_edit_send(&path, |text| {
+        let row = |born: &str| format!("\n{}\n", participant(&format!("E{changed}"), born));
+        text.replace(&row("1990-06-15"), &row("1991-06-15"))
+    });
+    assert_changed_at(&out, &path, 2 * CHECK_CHUNK + 2);
+    assert_eq!(sent, numbered(0..2 * CHECK_CHUNK - 1));
+}
+
+#[test]
+fn rows_appended_between_the_passes_stop_the_import_before_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 2 * CHECK_CHUNK, &[]);
+    // After the last chunk: a chunk the check never read.
+    let (out, sent) = check_edit_send(&path, |text| {
+        text + &participant("E9999", "1990-06-15") + "\n"
+    });
+    assert_changed_at(&out, &path, 2 * CHECK_CHUNK + 2);
+    assert_eq!(sent, numbered(0..2 * CHECK_CHUNK - 1));
+}
+
+#[test]
+fn a_file_cut_short_between_the_passes_stops_the_import_where_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_participants(dir.path(), 2 * CHECK_CHUNK, &[]);
+    // Cut at the end of the first chunk: every chunk read is as checked, but the
+    // second is missing.
+    let (out, sent) = check_edit_send(&path, |text| {
+        text.split_inclusive('\n').take(1 + CHECK_CHUNK).collect()
+    });
+    assert_changed_at(&out, &path, CHECK_CHUNK + 2);
+    assert_eq!(sent, numbered(0..CHECK_CHUNK - 1));
+}
+
+#[test]
+fn an_unchanged_file_is_sent_whole_after_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 2 * CHECK_CHUNK + 7;
+    let path = numbered_participants(dir.path(), rows, &[]);
+    let (out, sent) = check_edit_send(&path, |text| text);
+    assert_eq!(out.changed_at, None);
+    assert!(out.unchanged(&path, 0).is_ok());
+    assert_eq!((out.rows, out.records), (rows as u64, rows as u64));
+    assert_eq!(sent, numbered(0..rows));
 }
 
 fn config(dir: &Path, extra: &str) -> NodeConfig {
