@@ -272,26 +272,32 @@ fn hold_n1_by_id(store: &Store) -> RecordId {
     taken
 }
 
-#[test]
-fn new_id_already_held_by_an_own_record_is_refused_and_nothing_written() {
-    let dir = TempDir::new().unwrap();
-    let store = open(dir.path());
-    let taken = hold_n1_by_id(&store);
-
+/// Asserts that a new case given `taken` (held by [`hold_n1_by_id`]) as its id is
+/// refused, naming the id, and that the record holding it is as it was.
+fn assert_new_case_refused_for_holding(store: &Store, taken: &RecordId) {
     let err = store
         .ingest_local(D, &[upsert("CASE-1", b"one")], ids(), |o| {
             entry(AuditAction::Ingested, o.written)
         })
         .unwrap_err();
     assert!(
-        matches!(&err, Error::RecordIdInUse { id, .. } if *id == taken),
+        matches!(&err, Error::RecordIdInUse { id, .. } if id == taken),
         "{err:?}"
     );
-    assert_eq!(resolve(&store, "CASE-1"), None);
     assert_eq!(
-        store.get(D, lambeth(), &taken).unwrap().unwrap().payload,
+        store.get(D, lambeth(), taken).unwrap().unwrap().payload,
         b"other"
     );
+}
+
+#[test]
+fn new_id_already_held_by_an_own_record_is_refused_and_nothing_written() {
+    let dir = TempDir::new().unwrap();
+    let store = open(dir.path());
+    let taken = hold_n1_by_id(&store);
+
+    assert_new_case_refused_for_holding(&store, &taken);
+    assert_eq!(resolve(&store, "CASE-1"), None);
 }
 
 #[test]
@@ -445,19 +451,7 @@ fn new_id_held_by_an_own_record_is_refused_after_a_reopen() {
     let taken = hold_n1_by_id(&open(dir.path()));
 
     let store = open(dir.path());
-    let err = store
-        .ingest_local(D, &[upsert("CASE-1", b"one")], ids(), |o| {
-            entry(AuditAction::Ingested, o.written)
-        })
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::RecordIdInUse { id, .. } if *id == taken),
-        "{err:?}"
-    );
-    assert_eq!(
-        store.get(D, lambeth(), &taken).unwrap().unwrap().payload,
-        b"other"
-    );
+    assert_new_case_refused_for_holding(&store, &taken);
 }
 
 #[test]
