@@ -56,6 +56,13 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A second observer was attached; a store keeps exactly one in step.
+    #[error("store at {} already has an observer attached", path.display())]
+    AlreadyObserved {
+        /// The data directory.
+        path: PathBuf,
+    },
+
     /// A stored value or key could not be decoded.
     #[error("corrupt entry in tree `{tree}` at key {key}: {problem}")]
     Corrupt {

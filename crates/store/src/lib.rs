@@ -44,7 +44,10 @@ pub use error::Error;
 pub use local::{
     Erased, LocalIngest, LocalIngestOutcome, LocalMapping, LocalRef, MAX_LOCAL_REF_LEN,
 };
-pub use store::{Applied, Change, Ingest, IngestOutcome, Store, StoreOptions, StoredRecord};
+pub use store::{
+    Applied, Change, Ingest, IngestOutcome, Observer, RecordChange, Store, StoreOptions,
+    StoredRecord,
+};
 
 /// The on-disk layout version this build reads and writes. 2: own log entries no
 /// longer repeat the record's payload (version 1 did), so a version-1 directory is

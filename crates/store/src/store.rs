@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use borough_model::{Borough, Dataset, GssCode, RecordId, Seq, Version};
 use tokio::sync::watch;
@@ -19,6 +19,7 @@ use crate::codec::{
 use crate::error::sled_error;
 use crate::{Error, LocalRef, SCHEMA_VERSION};
 use local_index::{Hashing, LocalIndex, RefHash};
+pub use observer::{Observer, RecordChange};
 
 /// The schema version whose local references `open` moves into their records.
 const LAST_VERSION_WITH_REF_KEYS: u32 = 2;
@@ -150,6 +151,8 @@ struct Inner {
     local: HashMap<Dataset, Mutex<LocalIndex>>,
     /// How the local indexes hash references: a key drawn when the store opens.
     hashing: Hashing,
+    /// Kept in step with every record write once attached (`Store::observe`).
+    observer: OnceLock<Arc<dyn Observer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -404,6 +407,7 @@ impl Store {
                 writers,
                 local,
                 hashing,
+                observer: OnceLock::new(),
             }),
         })
     }
@@ -494,6 +498,8 @@ impl Store {
         // The ids given seqs first_seq.. in order, written as one log run.
         let first_seq = head + 1;
         let mut run: Vec<&RecordId> = Vec::with_capacity(changes.len());
+        let observing = self.observed();
+        let mut observed: Vec<RecordChange<'_>> = Vec::new();
         for change in changes {
             let (id, payload) = (change.id, change.payload);
             let key = record_key(&prefix, id);
@@ -544,6 +550,9 @@ impl Store {
             };
             writes.insert(key, encode_record(version, head, payload, stamp));
             run.push(id);
+            if observing {
+                observed.push(RecordChange { id, payload });
+            }
             match (live_before, payload.is_some()) {
                 (false, true) => count += 1,
                 (true, false) => count = count.saturating_sub(1),
@@ -589,6 +598,7 @@ impl Store {
                 .apply_batch(writes)
                 .map_err(inner.sled("writing an own batch"))?;
         }
+        self.notify(dataset, inner.own, &observed);
         // The records are in sled now, whatever happens to the audit entry or the
         // flush, so the index must say so.
         let greatest = run.iter().max_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -758,6 +768,8 @@ impl Store {
         let mut writes = sled::Batch::default();
         let mut latest: HashMap<&RecordId, Prior> = HashMap::new();
         let mut applied = 0u64;
+        let observing = self.observed();
+        let mut observed: Vec<RecordChange<'_>> = Vec::new();
         for change in changes {
             let key = record_key(&prefix, &change.id);
             let prior = match latest.get(&change.id) {
@@ -768,6 +780,12 @@ impl Store {
                 continue;
             }
             let payload = change.payload.as_deref();
+            if observing {
+                observed.push(RecordChange {
+                    id: &change.id,
+                    payload,
+                });
+            }
             // A deletion leaves a payload-free tombstone holding the version, so a
             // stale copy of the record re-sent later cannot bring it back.
             writes.insert(
@@ -805,6 +823,7 @@ impl Store {
             .state
             .apply_batch(writes)
             .map_err(inner.sled("writing a peer batch"))?;
+        self.notify(dataset, peer, &observed);
         inner.flush()?;
         tracing::debug!(
             dataset = %dataset,
@@ -1264,6 +1283,7 @@ fn index_local_refs(
 
 mod local_index;
 mod local_refs;
+mod observer;
 mod retention;
 
 #[cfg(test)]

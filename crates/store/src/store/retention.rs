@@ -2,7 +2,8 @@
 
 use borough_model::{Dataset, GssCode};
 
-use crate::codec::{count_key, decode_record, record_prefix};
+use crate::codec::{count_key, decode_record, record_id_from_key, record_prefix};
+use crate::store::RecordChange;
 use crate::{AuditEntry, Error, Store};
 
 /// The most keys examined (so the most removed) per `apply_batch` of a purge, so a
@@ -42,6 +43,7 @@ impl Store {
             let mut count = start_count;
             let mut writes = sled::Batch::default();
             let mut removed = 0u64;
+            let mut gone = Vec::new();
             let mut next = None;
             for (examined, item) in inner.state.range(from.as_slice()..).enumerate() {
                 let (key, value) = item.map_err(inner.sled("reading records to purge"))?;
@@ -57,6 +59,9 @@ impl Store {
                     if !record.tombstone {
                         count = count.saturating_sub(1);
                     }
+                    if self.observed() {
+                        gone.push(record_id_from_key(&key)?);
+                    }
                     writes.remove(key);
                     removed += 1;
                 }
@@ -69,6 +74,11 @@ impl Store {
                     .state
                     .apply_batch(writes)
                     .map_err(inner.sled("purging replicas"))?;
+                let changes: Vec<RecordChange<'_>> = gone
+                    .iter()
+                    .map(|id| RecordChange { id, payload: None })
+                    .collect();
+                self.notify(dataset, peer, &changes);
                 purged += removed;
             }
             match next {
