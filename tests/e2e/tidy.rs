@@ -18,6 +18,10 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         ("borough-store", &["borough-model"]),
         ("borough-security", &["borough-model"]),
         (
+            "borough-analytics",
+            &["borough-model", "borough-proto", "borough-store"],
+        ),
+        (
             "borough-sync",
             &[
                 "borough-model",
@@ -34,6 +38,7 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-security",
                 "borough-store",
                 "borough-sync",
+                "borough-analytics",
             ],
         ),
         (
@@ -47,6 +52,7 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-node",
                 "borough-import",
                 "borough-synth",
+                "borough-analytics",
             ],
         ),
         ("borough-synth", &["borough-model"]),
@@ -80,6 +86,7 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-synth",
                 "borough-import",
                 "borough-demo",
+                "borough-analytics",
             ],
         ),
     ];
