@@ -1,11 +1,125 @@
 //! Analytics: combined regional figures over this node's own records and the
 //! replicas it holds, released only through disclosure control.
 //!
-//! Owns: the analytical view of each dataset (columnar, kept in step with the
-//! store), the query model (measures, dimensions, filters), the engine that
-//! evaluates a query over the view, and disclosure control.
+//! Owns: the analytical view of each dataset (columns of small codes with people
+//! as dense ids, kept in step with the store as its `Observer`), the query model
+//! (measures, dimensions, filters), the engine that evaluates a query over the
+//! view, and disclosure control.
 //! Must not: reach another node, read request metadata or decide who may query;
-//! release a figure except through `disclosure` (its `Released` type can be built
-//! nowhere else).
+//! hold a pseudonym of a person no live record names; release a figure except as
+//! `Released`, which only `disclosure` can build.
 
+mod dimension;
 pub mod disclosure;
+mod engine;
+mod error;
+mod query;
+mod view;
+
+use std::sync::{PoisonError, RwLock};
+
+use borough_model::{Dataset, GssCode, Month, PerturbationKey};
+use borough_proto::{decode_payload, Payload};
+use borough_store::{Observer, RecordChange};
+
+pub use dimension::{Dimension, Grain, Stage};
+pub use disclosure::{DisclosureControl, Figure, Released, ReleasedRow};
+pub use engine::MAX_CELLS;
+pub use error::Error;
+pub use query::{Filter, Measure, Query, MAX_GROUP_BY};
+
+use view::{EmploymentView, Persons};
+
+/// The node's analytics: the views, kept in step with the store, and the
+/// disclosure control every answer goes through.
+pub struct Analytics {
+    key: PerturbationKey,
+    control: DisclosureControl,
+    state: RwLock<State>,
+}
+
+#[derive(Default)]
+struct State {
+    persons: Persons,
+    employment: EmploymentView,
+    /// Stored payloads that did not decode: the store only holds checked
+    /// records, so this stays 0 unless the directory is damaged.
+    undecodable: u64,
+}
+
+/// How big the views are, for the benchmark and for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewSize {
+    /// Live employment records.
+    pub employment_records: usize,
+    /// Distinct people named by live records.
+    pub persons: usize,
+    /// Stored records that did not decode and are left out.
+    pub undecodable: u64,
+}
+
+impl Analytics {
+    /// Empty views protected by `control`, with record keys from `key`. Attach it
+    /// to the store with `Store::observe` to fill it.
+    pub fn new(key: PerturbationKey, control: DisclosureControl) -> Analytics {
+        Analytics {
+            key,
+            control,
+            state: RwLock::new(State::default()),
+        }
+    }
+
+    /// Answers `query` with figures as of reference month `as_of` (cohorts are
+    /// rated only once their window has passed it).
+    pub fn answer(&self, query: &Query, as_of: Month) -> Result<Released, Error> {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let as_of = dimension::month_index(as_of);
+        let raw = engine::evaluate(query, &state.employment, &state.persons, as_of)?;
+        Ok(self.control.release(&raw, &query.measures, as_of))
+    }
+
+    /// The disclosure control in force.
+    pub fn control(&self) -> DisclosureControl {
+        self.control
+    }
+
+    /// How big the views are now.
+    pub fn size(&self) -> ViewSize {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        ViewSize {
+            employment_records: state.employment.live_count(),
+            persons: state.persons.len(),
+            undecodable: state.undecodable,
+        }
+    }
+}
+
+impl Observer for Analytics {
+    fn records_changed(&self, dataset: Dataset, origin: GssCode, changes: &[RecordChange<'_>]) {
+        if dataset != Dataset::EmploymentParticipation {
+            return;
+        }
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        let State {
+            persons,
+            employment,
+            undecodable,
+        } = &mut *state;
+        for change in changes {
+            match change.payload.map(|bytes| decode_payload(dataset, bytes)) {
+                None => employment.remove(origin, change.id, persons),
+                Some(Ok(Payload::EmploymentParticipation(record))) => {
+                    employment.upsert(origin, change.id, &record, persons, &self.key);
+                }
+                Some(_) => {
+                    *undecodable += 1;
+                    employment.remove(origin, change.id, persons);
+                    tracing::warn!(dataset = %dataset, origin = %origin, id = %change.id, "stored record does not decode; left out of the analytical view");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+//! The engine: evaluates a query over the view into a table of true counts, each
+//! cell with the people it counts and its cell key, ready for disclosure control.
+//! Nothing here is released; only `disclosure` turns a `RawTable` into figures.
+
+use crate::dimension::{sub_region_of_borough, Dimension, Stage};
+use crate::query::{Count, Query};
+use crate::view::{stage_column, EmploymentView, Persons};
+use crate::Error;
+
+/// The most cells (including totals) a table may have. A finer table would be
+/// almost all suppressed cells, and building it would cost memory for nothing.
+pub const MAX_CELLS: usize = 1 << 22;
+
+/// One cell before disclosure control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawCell {
+    /// The true count (records, or distinct people for a distinct count).
+    pub value: u64,
+    /// Distinct people behind the count.
+    pub persons: u64,
+    /// The cell key: the sum of the record keys of what is counted, modulo 256.
+    pub key: u8,
+}
+
+/// A row of a table: a code per grouping dimension, `None` in the first
+/// dimension for a total row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    /// Per grouping dimension, the value's code; the first is `None` in a total.
+    pub codes: Vec<Option<u32>>,
+}
+
+/// A total row is the sum of its parts (exactly, for counts of records; at most,
+/// for counts of distinct people, whom two parts may share).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equation {
+    /// The total row.
+    pub total: usize,
+    /// The rows it totals.
+    pub parts: Vec<usize>,
+}
+
+/// A query's true counts: rows, one column per count, and the totals' equations.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    /// The grouping dimensions, in order.
+    pub dims: Vec<Dimension>,
+    /// Parts first, in dimension order; totals after them.
+    pub rows: Vec<RawRow>,
+    /// The counts computed, one column each.
+    pub(crate) counts: Vec<Count>,
+    /// `cells[column][row]`.
+    pub cells: Vec<Vec<RawCell>>,
+    /// One per total row.
+    pub equations: Vec<Equation>,
+}
+
+/// One grouping dimension's codes as dense indexes `code - offset` below `size`.
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    dim: Dimension,
+    offset: u32,
+    size: u32,
+}
+
+impl Axis {
+    fn new(dim: Dimension, view: &EmploymentView) -> Axis {
+        let (offset, size) = match dim {
+            Dimension::ResidentBorough | Dimension::DeliveringBorough => (0, 33),
+            Dimension::ResidentSubRegion | Dimension::DeliveringSubRegion => (0, 4),
+            Dimension::Programme => (0, 4),
+            Dimension::EligibilityGroup => (0, 3),
+            Dimension::AgeBand => (0, 5),
+            Dimension::Sex => (0, 3),
+            Dimension::ChildcareBarrier => (0, 2),
+            Dimension::Period { grain, .. } => match view.month_range {
+                None => (0, 1),
+                Some((lo, hi)) => {
+                    let (lo, hi) = (grain.period_of(lo), grain.period_of(hi));
+                    (lo, hi - lo + 1)
+                }
+            },
+        };
+        Axis { dim, offset, size }
+    }
+}
+
+/// The code of `dim` for row `r`, counted as `count`; `None` when the record has
+/// no such value (a period of a stage it has not reached).
+fn code(view: &EmploymentView, r: usize, dim: Dimension, count: Count) -> Option<u32> {
+    Some(match dim {
+        Dimension::ResidentBorough => u32::from(view.resident[r]),
+        Dimension::DeliveringBorough => u32::from(view.delivering[r]),
+        Dimension::ResidentSubRegion => sub_region_of_borough(u32::from(view.resident[r])),
+        Dimension::DeliveringSubRegion => sub_region_of_borough(u32::from(view.delivering[r])),
+        Dimension::Programme => u32::from(view.programme[r]),
+        Dimension::EligibilityGroup => u32::from(view.eligibility[r]),
+        Dimension::AgeBand => u32::from(view.age_band[r]),
+        Dimension::Sex => u32::from(view.sex[r]),
+        Dimension::ChildcareBarrier => u32::from(view.barrier[r]),
+        Dimension::Period { stage, grain } => {
+            let stage = stage.unwrap_or(count.own_stage());
+            let m = view.months[stage_column(stage)][r];
+            if m == 0 {
+                return None;
+            }
+            grain.period_of(m)
+        }
+    })
+}
+
+/// Whether row `r` counts towards `count` at reference month `as_of`.
+fn counts_towards(view: &EmploymentView, r: usize, count: Count, as_of: u32) -> bool {
+    let month = |stage: Stage| view.months[stage_column(stage)][r];
+    let mature = |months: u32| {
+        let start = month(Stage::Start);
+        start != 0 && start + months <= as_of
+    };
+    match count {
+        Count::Events(stage) => month(stage) != 0,
+        Count::Participants => true,
+        Count::CohortStarters { months } => mature(months),
+        Count::CohortOutcomes { months } => {
+            let outcome = month(Stage::JobOutcome);
+            mature(months) && outcome != 0 && outcome - month(Stage::Start) <= months
+        }
+    }
+}
+
+/// Evaluates `query` over the view. `as_of` is the month index of the reference
+/// month: cohorts are mature once their whole window lies before it.
+pub(crate) fn evaluate(
+    query: &Query,
+    view: &EmploymentView,
+    persons: &Persons,
+    as_of: u32,
+) -> Result<RawTable, Error> {
+    query.check()?;
+    let axes: Vec<Axis> = query.group_by.iter().map(|&d| Axis::new(d, view)).collect();
+    let first = axes.first().map_or(1, |a| a.size) as u64;
+    let rest_axes = axes.get(1..).unwrap_or_default();
+    let rest: u64 = rest_axes.iter().map(|a| u64::from(a.size)).product();
+    let has_totals = !axes.is_empty();
+    let cells = (first * rest + if has_totals { rest } else { 0 }) as usize;
+    if cells > MAX_CELLS {
+        return Err(Error::TooManyCells {
+            cells,
+            max: MAX_CELLS,
+        });
+    }
+    let counts: Vec<Count> = query.measures.iter().flat_map(|m| m.counts()).collect();
+    let people = u64::from(persons.id_bound().max(1));
+
+    let mut columns = Vec::with_capacity(counts.len());
+    for &count in &counts {
+        let mut keys: Vec<u64> = Vec::new();
+        'rows: for r in 0..view.row_count() {
+            if !view.live[r] || !counts_towards(view, r, count, as_of) {
+                continue;
+            }
+            for filter in &query.filters {
+                match code(view, r, filter.dimension, count) {
+                    Some(c) if filter.codes.contains(&c) => {}
+                    _ => continue 'rows,
+                }
+            }
+            let mut rest_index = 0u64;
+            for axis in rest_axes {
+                let Some(c) = code(view, r, axis.dim, count) else {
+                    continue 'rows;
+                };
+                rest_index = rest_index * u64::from(axis.size) + u64::from(c - axis.offset);
+            }
+            let first_index = match axes.first() {
+                None => 0,
+                Some(axis) => match code(view, r, axis.dim, count) {
+                    Some(c) => u64::from(c - axis.offset),
+                    None => continue 'rows,
+                },
+            };
+            let person = u64::from(view.person[r]);
+            keys.push((rest_index * people + person) * first + first_index);
+        }
+        keys.sort_unstable();
+        columns.push(tally(&keys, count, persons, first, rest, people));
+    }
+
+    let mut rows = Vec::new();
+    let mut cell_rows: Vec<Vec<usize>> = Vec::with_capacity(counts.len());
+    for _ in &counts {
+        cell_rows.push(Vec::new());
+    }
+    let mut index_of_cell = Vec::new();
+    for f in 0..first {
+        for r in 0..rest {
+            let cell = (r * first + f) as usize;
+            if columns.iter().any(|c| !c.parts[cell].is_empty()) {
+                index_of_cell.push(cell);
+                rows.push(RawRow {
+                    codes: row_codes(&axes, Some(f), r),
+                });
+            }
+        }
+    }
+    let mut equations = Vec::new();
+    let mut totals_index = Vec::new();
+    if has_totals {
+        for r in 0..rest {
+            let parts: Vec<usize> = index_of_cell
+                .iter()
+                .enumerate()
+                .filter(|(_, &cell)| cell as u64 / first == r)
+                .map(|(row, _)| row)
+                .collect();
+            if parts.is_empty() {
+                continue;
+            }
+            equations.push(Equation {
+                total: rows.len(),
+                parts,
+            });
+            totals_index.push(r as usize);
+            rows.push(RawRow {
+                codes: row_codes(&axes, None, r),
+            });
+        }
+    }
+    let cells = columns
+        .iter()
+        .map(|column| {
+            index_of_cell
+                .iter()
+                .map(|&cell| column.parts[cell].finish())
+                .chain(totals_index.iter().map(|&r| column.totals[r].finish()))
+                .collect()
+        })
+        .collect();
+    Ok(RawTable {
+        dims: query.group_by.clone(),
+        rows,
+        counts,
+        cells,
+        equations,
+    })
+}
+
+/// The codes of a row: `f` in the first dimension (`None` for a total), and the
+/// other dimensions decoded from the mixed-radix `rest` index.
+fn row_codes(axes: &[Axis], f: Option<u64>, mut rest: u64) -> Vec<Option<u32>> {
+    let mut codes = vec![None; axes.len()];
+    for (i, axis) in axes.iter().enumerate().skip(1).rev() {
+        let size = u64::from(axis.size);
+        codes[i] = Some((rest % size) as u32 + axis.offset);
+        rest /= size;
+    }
+    if let (Some(axis), Some(f)) = (axes.first(), f) {
+        codes[0] = Some(f as u32 + axis.offset);
+    }
+    codes
+}
+
+/// A cell being counted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    value: u64,
+    persons: u64,
+    key_sum: u64,
+}
+
+impl Tally {
+    fn is_empty(&self) -> bool {
+        self.value == 0 && self.persons == 0
+    }
+
+    fn finish(&self) -> RawCell {
+        RawCell {
+            value: self.value,
+            persons: self.persons,
+            key: (self.key_sum % 256) as u8,
+        }
+    }
+
+    /// Counts one more entry: a record, and whether it is a new person here.
+    fn add(&mut self, distinct: bool, new_person: bool, key: u8) {
+        match (distinct, new_person) {
+            (true, false) => {}
+            (true, true) => {
+                self.value += 1;
+                self.persons += 1;
+                self.key_sum += u64::from(key);
+            }
+            (false, new) => {
+                self.value += 1;
+                self.persons += u64::from(new);
+                self.key_sum += u64::from(key);
+            }
+        }
+    }
+}
+
+/// One column's parts (`rest * first + f`) and totals (`rest`).
+struct Column {
+    parts: Vec<Tally>,
+    totals: Vec<Tally>,
+}
+
+/// Counts sorted keys `(rest * people + person) * first + f`: equal keys are one
+/// person in one part; a run of one `(rest, person)` is one person in the total.
+fn tally(
+    keys: &[u64],
+    count: Count,
+    persons: &Persons,
+    first: u64,
+    rest: u64,
+    people: u64,
+) -> Column {
+    let mut parts = vec![Tally::default(); (first * rest) as usize];
+    let mut totals = vec![Tally::default(); rest as usize];
+    let distinct = count.is_distinct();
+    let mut previous: Option<u64> = None;
+    for &k in keys {
+        let f = k % first;
+        let rest_person = k / first;
+        let (r, person) = (rest_person / people, rest_person % people);
+        let key = persons.key(person as u32);
+        let new_in_part = previous != Some(k);
+        let new_in_total = previous.is_none_or(|p| p / first != rest_person);
+        parts[(r * first + f) as usize].add(distinct, new_in_part, key);
+        totals[r as usize].add(distinct, new_in_total, key);
+        previous = Some(k);
+    }
+    Column { parts, totals }
+}

@@ -1,0 +1,219 @@
+//! What an analyst asks: measures, grouped by dimensions, over filtered records.
+
+use std::fmt;
+use std::str::FromStr;
+
+use borough_model::Dataset;
+
+use crate::dimension::{Dimension, Stage};
+use crate::Error;
+
+/// The most dimensions one query may group by: finer tables are all suppressed
+/// cells, and every extra dimension multiplies the cells to protect.
+pub const MAX_GROUP_BY: usize = 4;
+
+/// A figure an analyst can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Measure {
+    /// Referrals, counted in the month of referral.
+    Referrals,
+    /// Programme starts, in the month of the start.
+    Starts,
+    /// First earnings, in their month.
+    FirstEarnings,
+    /// Job outcomes, in their month.
+    JobOutcomes,
+    /// Sustained job outcomes, in their month.
+    SustainedOutcomes,
+    /// Distinct people referred, by pseudonym: a person served by two boroughs or
+    /// two programmes counts once.
+    Participants,
+    /// Of the distinct people who started (in the start cohort the row names),
+    /// the share who reached a job outcome within `months` of starting. Only
+    /// starters whose `months` have fully passed are in the cohort, as DWP
+    /// publishes it; never job outcomes divided by all starts.
+    JobOutcomeRate {
+        /// 6 or 12.
+        months: u32,
+    },
+}
+
+impl Measure {
+    const ALL: [Measure; 8] = [
+        Measure::Referrals,
+        Measure::Starts,
+        Measure::FirstEarnings,
+        Measure::JobOutcomes,
+        Measure::SustainedOutcomes,
+        Measure::Participants,
+        Measure::JobOutcomeRate { months: 6 },
+        Measure::JobOutcomeRate { months: 12 },
+    ];
+
+    /// The measure's name in queries.
+    pub fn name(self) -> String {
+        match self {
+            Measure::Referrals => "referrals".into(),
+            Measure::Starts => "starts".into(),
+            Measure::FirstEarnings => "first-earnings".into(),
+            Measure::JobOutcomes => "job-outcomes".into(),
+            Measure::SustainedOutcomes => "sustained-outcomes".into(),
+            Measure::Participants => "participants".into(),
+            Measure::JobOutcomeRate { months } => format!("job-outcome-rate-{months}m"),
+        }
+    }
+
+    /// Whether the measure is a rate (released as a percentage of two counts).
+    pub fn is_rate(self) -> bool {
+        matches!(self, Measure::JobOutcomeRate { .. })
+    }
+
+    /// The counts this measure is made of: one for a count, numerator then
+    /// denominator for a rate.
+    pub(crate) fn counts(self) -> Vec<Count> {
+        match self {
+            Measure::Referrals => vec![Count::Events(Stage::Referral)],
+            Measure::Starts => vec![Count::Events(Stage::Start)],
+            Measure::FirstEarnings => vec![Count::Events(Stage::FirstEarnings)],
+            Measure::JobOutcomes => vec![Count::Events(Stage::JobOutcome)],
+            Measure::SustainedOutcomes => vec![Count::Events(Stage::Sustained)],
+            Measure::Participants => vec![Count::Participants],
+            Measure::JobOutcomeRate { months } => vec![
+                Count::CohortOutcomes { months },
+                Count::CohortStarters { months },
+            ],
+        }
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl FromStr for Measure {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| Error::UnknownMeasure {
+                name: s.to_string(),
+                known: Measure::ALL
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// One count the engine computes per cell; measures are made of these, so a
+/// rate's numerator and denominator go through disclosure control like any count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Count {
+    /// Records that reached `Stage`, counted in that stage's month.
+    Events(Stage),
+    /// Distinct people referred.
+    Participants,
+    /// Distinct people who started at least `months` before the reference month.
+    CohortStarters { months: u32 },
+    /// Of those, distinct people with a job outcome within `months` of a start.
+    CohortOutcomes { months: u32 },
+}
+
+impl Count {
+    /// The stage whose month places this count in time when a period dimension
+    /// names no stage of its own.
+    pub(crate) fn own_stage(self) -> Stage {
+        match self {
+            Count::Events(stage) => stage,
+            Count::Participants => Stage::Referral,
+            Count::CohortStarters { .. } | Count::CohortOutcomes { .. } => Stage::Start,
+        }
+    }
+
+    /// Whether the count is of distinct people rather than of records.
+    pub(crate) fn is_distinct(self) -> bool {
+        !matches!(self, Count::Events(_))
+    }
+}
+
+/// Keep only records whose value of `dimension` is one of `codes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The dimension filtered on.
+    pub dimension: Dimension,
+    /// The values kept, as codes ([`Dimension::code_of`]).
+    pub codes: Vec<u32>,
+}
+
+impl Filter {
+    /// A filter from a dimension name and value texts, naming what is wrong.
+    pub fn parse(dimension: &str, values: &[String]) -> Result<Filter, Error> {
+        let dimension: Dimension = dimension.parse()?;
+        if values.is_empty() {
+            return Err(Error::EmptyFilter {
+                dimension: dimension.name(),
+            });
+        }
+        let codes = values
+            .iter()
+            .map(|v| dimension.code_of(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Filter { dimension, codes })
+    }
+}
+
+/// A question an analyst asks of their node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The dataset asked about.
+    pub dataset: Dataset,
+    /// What to count, in output order.
+    pub measures: Vec<Measure>,
+    /// What to group by, in output order. The first dimension also gets a total
+    /// row for each combination of the others.
+    pub group_by: Vec<Dimension>,
+    /// Which records to count.
+    pub filters: Vec<Filter>,
+}
+
+impl Query {
+    /// Checks the query's shape, naming what is wrong.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.dataset != Dataset::EmploymentParticipation {
+            return Err(Error::DatasetNotQueryable {
+                dataset: self.dataset,
+            });
+        }
+        if self.measures.is_empty() {
+            return Err(Error::NoMeasure);
+        }
+        if self.group_by.len() > MAX_GROUP_BY {
+            return Err(Error::TooManyDimensions {
+                given: self.group_by.len(),
+                max: MAX_GROUP_BY,
+            });
+        }
+        for (i, d) in self.group_by.iter().enumerate() {
+            if self.group_by[..i].contains(d) {
+                return Err(Error::RepeatedDimension {
+                    dimension: d.name(),
+                });
+            }
+        }
+        let periods = self.group_by.iter().filter(|d| d.is_period()).count();
+        if periods > 1 {
+            return Err(Error::TwoPeriods);
+        }
+        for (i, m) in self.measures.iter().enumerate() {
+            if self.measures[..i].contains(m) {
+                return Err(Error::RepeatedMeasure { measure: m.name() });
+            }
+        }
+        Ok(())
+    }
+}
