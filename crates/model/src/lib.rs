@@ -8,7 +8,8 @@
 //! (`ChildcarePlace`, `ChildcareRequest`, `EmploymentParticipation`) with the rules
 //! a record must meet before it is stored; each dataset's identifiable input type
 //! and its `derive`; the reference geography (`Postcode`, `Lsoa`, `Geography`);
-//! pseudonyms (`LinkageKey`, `NiNumber`, `Pseudonym`); generalisation (`Month`,
+//! pseudonyms (`LinkageKey`, `NiNumber`, `Pseudonym`); record keys for cell-key
+//! perturbation (`PerturbationKey`); generalisation (`Month`,
 //! `AdultAgeBand`, `Term`); the input column names (`PROVIDER_COLUMNS` …,
 //! `csv_columns`) and the CSV text forms (`parse_days`, `parse_time` …).
 //! Must not: do IO of any kind (no tokio, sled, tonic or filesystem); know about the
@@ -29,6 +30,7 @@ mod generalise;
 mod geo;
 mod identity;
 mod invalid;
+mod perturbation;
 mod pseudonym;
 mod text;
 
@@ -51,6 +53,7 @@ pub use geo::{
 };
 pub use identity::{PeerIdentity, Role};
 pub use invalid::{FieldError, Invalid};
+pub use perturbation::PerturbationKey;
 pub use pseudonym::{LinkageKey, NiNumber, Pseudonym};
 pub use text::{
     parse_date, parse_days, parse_list, parse_pence, parse_time, parse_yes_no, split_list,

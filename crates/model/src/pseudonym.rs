@@ -23,19 +23,7 @@ impl LinkageKey {
     /// as a key file's final newline) is ignored. Errors give the length found,
     /// never the characters.
     pub fn from_hex(s: &str) -> Result<LinkageKey, Invalid> {
-        let s = s.trim();
-        let len = s.chars().count();
-        if len != 64 {
-            return Err(Invalid::field(
-                "",
-                format!("a linkage key must be 64 hex digits (32 bytes), found {len} characters"),
-            ));
-        }
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(s, &mut bytes).map_err(|_| {
-            Invalid::field("", "a linkage key may hold only the hex digits 0-9 and a-f")
-        })?;
-        Ok(LinkageKey(bytes))
+        key_from_hex(s, "linkage key").map(LinkageKey)
     }
 
     /// A key from raw bytes (for a node that generated them).
@@ -52,6 +40,28 @@ impl LinkageKey {
         }
         Pseudonym(mac.finalize().into_bytes().into())
     }
+}
+
+/// Reads a 32-byte secret key written as exactly 64 hex digits, ignoring
+/// surrounding whitespace; `what` names the key in errors ("linkage key"). Errors
+/// give the length found, never the characters.
+pub(crate) fn key_from_hex(s: &str, what: &str) -> Result<[u8; 32], Invalid> {
+    let s = s.trim();
+    let len = s.chars().count();
+    if len != 64 {
+        return Err(Invalid::field(
+            "",
+            format!("a {what} must be 64 hex digits (32 bytes), found {len} characters"),
+        ));
+    }
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(s, &mut bytes).map_err(|_| {
+        Invalid::field(
+            "",
+            format!("a {what} may hold only the hex digits 0-9 and a-f"),
+        )
+    })?;
+    Ok(bytes)
 }
 
 impl fmt::Debug for LinkageKey {
