@@ -266,7 +266,8 @@ pub struct InitReport {
 
 /// `borough certs init`: for each borough, a CA, a node certificate and one user
 /// certificate per role in [`INIT_USER_ROLES`] under `out/<GSS>/`, and the
-/// partnership linkage key `out/linkage.key` if there is none yet. Refuses to start if
+/// partnership linkage key `out/linkage.key` and perturbation key
+/// `out/perturbation.key`, each if there is none yet. Refuses to start if
 /// any borough already has `ca.key` there, so an existing CA is never replaced.
 pub fn init(out: &Path, boroughs: &[GssCode]) -> Result<InitReport, Error> {
     let mut unique: Vec<GssCode> = Vec::new();
@@ -320,18 +321,33 @@ pub fn init(out: &Path, boroughs: &[GssCode]) -> Result<InitReport, Error> {
             write_pair(role.as_str(), &user.cert_pem, &user.key_pem)?;
         }
     }
-    // One linkage key for the partnership, shared by every borough's node; an
-    // existing key is kept, since replacing it would break every pseudonym.
-    let linkage = out.join(LINKAGE_KEY_FILE);
-    if !linkage.exists() {
-        crate::linkage::create_linkage_key(&linkage)?;
-        report.written.push(linkage);
+    // One linkage key and one perturbation key for the partnership, shared by every
+    // borough's node; an existing key is kept, since replacing the linkage key would
+    // break every pseudonym and replacing the perturbation key would change every
+    // published figure's perturbation.
+    type CreateKey = fn(&Path) -> Result<(), Error>;
+    let keys: [(&str, CreateKey); 2] = [
+        (LINKAGE_KEY_FILE, crate::linkage::create_linkage_key),
+        (
+            PERTURBATION_KEY_FILE,
+            crate::perturbation::create_perturbation_key,
+        ),
+    ];
+    for (file, create) in keys {
+        let path = out.join(file);
+        if !path.exists() {
+            create(&path)?;
+            report.written.push(path);
+        }
     }
     Ok(report)
 }
 
 /// The file `init` writes the partnership linkage key to, inside `out`.
 pub const LINKAGE_KEY_FILE: &str = "linkage.key";
+
+/// The file `init` writes the partnership perturbation key to, inside `out`.
+pub const PERTURBATION_KEY_FILE: &str = "perturbation.key";
 
 /// Every certificate in a PEM text; `path` names where it came from in errors.
 pub(crate) fn certificates(pem: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {

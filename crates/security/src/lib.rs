@@ -4,7 +4,9 @@
 //! (`certs`), the TLS 1.3 mutual-authentication configurations every connection uses
 //! (`tls`), reading a caller's identity from its verified certificate (`identity`),
 //! the data-sharing agreements that say which borough may send which dataset to whom
-//! (`agreements`), and the role check applied to every RPC (`authorise`).
+//! (`agreements`), the role check applied to every RPC (`authorise`), and the
+//! partnership secret key files: the linkage key (`linkage`) and the perturbation
+//! key (`perturbation`).
 //! Must not: depend on the store, the wire format or the RPC framework (no sled, no
 //! tonic); open sockets; take an identity from anything but a verified certificate.
 //! Invariants: a borough's identities are accepted only when they chain to that
@@ -18,6 +20,8 @@ pub mod certs;
 mod error;
 pub mod identity;
 pub mod linkage;
+pub mod perturbation;
+mod secret_key;
 pub mod tls;
 
 pub use agreements::{

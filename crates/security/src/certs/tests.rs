@@ -169,8 +169,52 @@ fn init_writes_a_ca_a_node_and_four_users_per_borough() {
         report.written.contains(&linkage),
         "the linkage key is reported"
     );
-    // Two files per stem per borough, and one partnership linkage key.
-    assert_eq!(report.written.len(), 2 * 6 * 2 + 1);
+    // Two files per stem per borough, and the partnership linkage and perturbation
+    // keys.
+    assert_eq!(report.written.len(), 2 * 6 * 2 + 2);
+}
+
+#[test]
+fn init_writes_the_perturbation_key_beside_the_linkage_key() {
+    let out = tempfile::tempdir().unwrap();
+    let report = init(out.path(), &[gss("E09000022")]).unwrap();
+    let path = out.path().join(PERTURBATION_KEY_FILE);
+    assert_eq!(path, out.path().join("perturbation.key"));
+    assert!(
+        report.written.contains(&path),
+        "the perturbation key is reported"
+    );
+    assert_eq!(mode_of(&path), 0o600);
+    crate::perturbation::load_perturbation_key(&path).unwrap();
+    // Its own secret, not a copy of the linkage key.
+    assert_ne!(
+        fs::read(&path).unwrap(),
+        fs::read(out.path().join(LINKAGE_KEY_FILE)).unwrap()
+    );
+}
+
+#[test]
+fn a_later_init_keeps_the_partnership_keys() {
+    let out = tempfile::tempdir().unwrap();
+    init(out.path(), &[gss("E09000022")]).unwrap();
+    let keys = [LINKAGE_KEY_FILE, PERTURBATION_KEY_FILE].map(|f| out.path().join(f));
+    let before = keys.clone().map(|k| fs::read(k).unwrap());
+    let report = init(out.path(), &[gss("E09000028")]).unwrap();
+    for (key, before) in keys.iter().zip(before) {
+        assert!(!report.written.contains(key), "{} rewritten", key.display());
+        assert_eq!(fs::read(key).unwrap(), before, "{}", key.display());
+    }
+}
+
+#[test]
+fn init_adds_a_missing_perturbation_key_and_keeps_the_linkage_key() {
+    let out = tempfile::tempdir().unwrap();
+    crate::linkage::create_linkage_key(&out.path().join(LINKAGE_KEY_FILE)).unwrap();
+    let report = init(out.path(), &[gss("E09000022")]).unwrap();
+    assert!(!report.written.contains(&out.path().join(LINKAGE_KEY_FILE)));
+    assert!(report
+        .written
+        .contains(&out.path().join(PERTURBATION_KEY_FILE)));
 }
 
 #[test]
@@ -193,8 +237,8 @@ fn init_writes_every_key_with_mode_0600() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "key"))
         .collect();
-    // Six per borough, and the partnership linkage key.
-    assert_eq!(keys.len(), 7);
+    // Six per borough, and the partnership linkage and perturbation keys.
+    assert_eq!(keys.len(), 8);
     for key in keys {
         assert_eq!(mode_of(key), 0o600, "{}", key.display());
     }
