@@ -136,6 +136,48 @@ async fn key_readable_by_others_is_refused() {
     );
 }
 
+/// A perturbation key other users can read is refused like a private key, naming
+/// the file and the config key `perturbation_key`; a missing one is named too.
+#[tokio::test]
+async fn perturbation_key_is_held_like_a_private_key() {
+    let layout = Layout::new(&[LAMBETH]).await;
+    let key = layout.root().join("certs/perturbation.key");
+    let config = layout.config(LAMBETH);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let stderr = refuses_to_start(&layout, &config).await;
+    assert_mentions(
+        &stderr,
+        &[
+            &display(&key),
+            "`perturbation_key`",
+            "readable by other users",
+        ],
+    );
+    std::fs::remove_file(&key).expect("remove perturbation.key");
+    let stderr = refuses_to_start(&layout, &config).await;
+    assert_mentions(&stderr, &[&display(&key), "`perturbation_key`"]);
+}
+
+/// Disclosure control looser than the minimum stops the node before it creates
+/// anything, naming the file and the key.
+#[tokio::test]
+async fn looser_disclosure_is_refused_naming_the_key() {
+    let layout = Layout::new(&[LAMBETH]).await;
+    let config = layout.config(LAMBETH);
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("{text}\n[disclosure]\nthreshold = 5\n"))
+        .expect("write config");
+    let stderr = refuses_to_start(&layout, &config).await;
+    assert_mentions(
+        &stderr,
+        &[
+            &display(&config),
+            "`disclosure.threshold`",
+            "5 is looser than the minimum 10",
+        ],
+    );
+}
+
 /// A start-up error states each cause once: the reason is not repeated by the
 /// error chain.
 #[tokio::test]
@@ -227,7 +269,8 @@ fn certs_init(out: &Path, boroughs: &str) -> Vec<std::ffi::OsString> {
 }
 
 /// `certs init` writes a CA, a node certificate and one certificate per role for
-/// each borough, with every private key readable by its owner only.
+/// each borough, and the partnership's linkage and perturbation keys, with every
+/// private key readable by its owner only.
 #[tokio::test]
 async fn certs_init_writes_every_borough_with_private_keys() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -245,6 +288,15 @@ async fn certs_init_writes_every_borough_with_private_keys() {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{key:?} has mode {mode:o}");
         }
+    }
+    // The partnership's linkage and perturbation keys, once, beside the boroughs.
+    for file in ["linkage.key", "perturbation.key"] {
+        let key = out.join(file);
+        let mode = std::fs::metadata(&key)
+            .expect("key written")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{key:?} has mode {mode:o}");
     }
 }
 

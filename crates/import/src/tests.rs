@@ -875,7 +875,7 @@ fn an_unchanged_file_is_sent_whole_after_its_check() {
 fn config(dir: &Path, extra: &str) -> NodeConfig {
     let text = format!(
         "borough = \"E09000023\"\nlisten = \"127.0.0.1:1\"\ndata_dir = \"data\"\nagreements = \"agreements\"\n\
-         linkage_key = \"linkage.key\"\n[tls]\nca = \"ca.pem\"\ncert = \"node.pem\"\nkey = \"node.key\"\n{extra}"
+         linkage_key = \"linkage.key\"\nperturbation_key = \"perturbation.key\"\n[tls]\nca = \"ca.pem\"\ncert = \"node.pem\"\nkey = \"node.key\"\n{extra}"
     );
     NodeConfig::parse(&dir.join("node.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use borough_analytics::disclosure::{MIN_ROUNDING_BASE, MIN_THRESHOLD};
 use borough_model::GssCode;
 use borough_sync::SyncLimits;
 use serde::Deserialize;
@@ -27,6 +28,9 @@ pub struct NodeConfig {
     pub agreements_dir: PathBuf,
     /// The partnership linkage key file (pseudonyms); mode 0600.
     pub linkage_key: PathBuf,
+    /// The partnership perturbation key file (record keys for cell-key
+    /// perturbation of released figures); mode 0600.
+    pub perturbation_key: PathBuf,
     /// This node's CA, certificate and key.
     pub tls: TlsFiles,
     /// The pinned peers.
@@ -35,6 +39,30 @@ pub struct NodeConfig {
     pub limits: Limits,
     /// Certificates the CLI uses to call this node (`borough status`).
     pub tools: ToolFiles,
+    /// How strictly released figures are protected.
+    pub disclosure: DisclosureSettings,
+}
+
+/// Disclosure control for the figures this node releases (`[disclosure]`). Each
+/// setting may be made stricter than the partnership's minimum, never looser: a
+/// configuration below a minimum is refused when it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisclosureSettings {
+    /// Counts of fewer persons than this are suppressed, never released. At least
+    /// (and by default) [`MIN_THRESHOLD`].
+    pub threshold: u64,
+    /// Released counts are rounded to a multiple of this. At least (and by default)
+    /// [`MIN_ROUNDING_BASE`].
+    pub rounding_base: u64,
+}
+
+impl Default for DisclosureSettings {
+    fn default() -> Self {
+        DisclosureSettings {
+            threshold: MIN_THRESHOLD,
+            rounding_base: MIN_ROUNDING_BASE,
+        }
+    }
 }
 
 /// Paths of a node's own trust material.
@@ -117,6 +145,7 @@ struct ConfigFile {
     data_dir: PathBuf,
     agreements: PathBuf,
     linkage_key: PathBuf,
+    perturbation_key: PathBuf,
     tls: TlsSection,
     #[serde(default)]
     peers: Vec<PeerSection>,
@@ -124,6 +153,15 @@ struct ConfigFile {
     limits: LimitsSection,
     #[serde(default)]
     tools: ToolsSection,
+    #[serde(default)]
+    disclosure: DisclosureSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DisclosureSection {
+    threshold: Option<u64>,
+    rounding_base: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +281,8 @@ impl NodeConfig {
         }
         let limits =
             limits(&file.limits).map_err(|(k, problem)| bad(&format!("limits.{k}"), problem))?;
+        let disclosure = disclosure(&file.disclosure)
+            .map_err(|(k, problem)| bad(&format!("disclosure.{k}"), problem))?;
         let cert = resolve(&file.tls.cert);
         let cert_dir = cert.parent().map(Path::to_path_buf).unwrap_or_default();
         // Tool certificates default to the files `borough certs init` puts beside
@@ -266,6 +306,7 @@ impl NodeConfig {
             data_dir: resolve(&file.data_dir),
             agreements_dir: resolve(&file.agreements),
             linkage_key: resolve(&file.linkage_key),
+            perturbation_key: resolve(&file.perturbation_key),
             tls: TlsFiles {
                 ca: resolve(&file.tls.ca),
                 cert,
@@ -274,6 +315,7 @@ impl NodeConfig {
             peers,
             limits,
             tools,
+            disclosure,
         })
     }
 
@@ -281,6 +323,25 @@ impl NodeConfig {
     pub fn peer(&self, borough: GssCode) -> Option<&PeerConfig> {
         self.peers.iter().find(|p| p.borough == borough)
     }
+}
+
+/// Each disclosure setting, defaulting to and no looser than its minimum.
+fn disclosure(s: &DisclosureSection) -> Result<DisclosureSettings, (&'static str, String)> {
+    let at_least = |name: &'static str, v: Option<u64>, min: u64| match v {
+        Some(v) if v < min => Err((
+            name,
+            format!(
+                "{v} is looser than the minimum {min}; disclosure control can be made \
+                 stricter, never looser"
+            ),
+        )),
+        Some(v) => Ok(v),
+        None => Ok(min),
+    };
+    Ok(DisclosureSettings {
+        threshold: at_least("threshold", s.threshold, MIN_THRESHOLD)?,
+        rounding_base: at_least("rounding_base", s.rounding_base, MIN_ROUNDING_BASE)?,
+    })
 }
 
 /// The largest store cache a configuration may ask for, in MiB.

@@ -70,7 +70,7 @@ pub fn write_node_config(
     extra: &str,
 ) -> Result<PathBuf, Error> {
     let mut text = format!(
-        "# {name}'s node.\nborough = \"{borough}\"\nlisten = \"{listen}\"\ndata_dir = \"data/{borough}\"\nagreements = \"agreements\"\nlinkage_key = \"certs/linkage.key\"\n\n[tls]\nca = \"certs/{borough}/ca.pem\"\ncert = \"certs/{borough}/node.pem\"\nkey = \"certs/{borough}/node.key\"\n",
+        "# {name}'s node.\nborough = \"{borough}\"\nlisten = \"{listen}\"\ndata_dir = \"data/{borough}\"\nagreements = \"agreements\"\nlinkage_key = \"certs/linkage.key\"\nperturbation_key = \"certs/perturbation.key\"\n\n[tls]\nca = \"certs/{borough}/ca.pem\"\ncert = \"certs/{borough}/node.pem\"\nkey = \"certs/{borough}/node.key\"\n",
         name = borough.name()
     );
     for (peer, address) in peers {

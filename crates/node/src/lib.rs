@@ -26,6 +26,6 @@ mod retention;
 mod serve;
 pub mod status;
 
-pub use config::{Limits, NodeConfig, PeerConfig, TlsFiles, ToolFiles};
+pub use config::{DisclosureSettings, Limits, NodeConfig, PeerConfig, TlsFiles, ToolFiles};
 pub use error::Error;
 pub use serve::{serve, Node};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use borough_model::{Dataset, GssCode, LinkageKey};
+use borough_model::{Dataset, GssCode, LinkageKey, PerturbationKey};
 use borough_proto::v1;
 use borough_security::agreements::{self, AgreementBook};
 use borough_security::tls::{self, Credentials, TrustAnchors};
@@ -30,6 +30,9 @@ pub struct Node {
     config: NodeConfig,
     /// The partnership linkage key, used only at the door to make pseudonyms.
     linkage_key: Arc<LinkageKey>,
+    /// The partnership perturbation key, used only to give released figures their
+    /// record keys; never logged, sent or stored.
+    perturbation_key: Arc<PerturbationKey>,
     agreements: Arc<AgreementBook>,
     server_tls: Arc<rustls::ServerConfig>,
     /// One client configuration per peer, trusting only that peer's CA.
@@ -63,6 +66,9 @@ impl Node {
         }
         let linkage_key = borough_security::linkage::load_linkage_key(&config.linkage_key)
             .map_err(security("linkage_key"))?;
+        let perturbation_key =
+            borough_security::perturbation::load_perturbation_key(&config.perturbation_key)
+                .map_err(security("perturbation_key"))?;
         let book = agreements::load_dir(&config.agreements_dir).map_err(|e| {
             Error::Agreement(format!(
                 "{}: key `agreements`: {e}",
@@ -85,6 +91,7 @@ impl Node {
         Ok(Node {
             config,
             linkage_key: Arc::new(linkage_key),
+            perturbation_key: Arc::new(perturbation_key),
             agreements: Arc::new(book),
             server_tls,
             peer_tls,
@@ -94,6 +101,11 @@ impl Node {
     /// The configuration the node was prepared from.
     pub fn config(&self) -> &NodeConfig {
         &self.config
+    }
+
+    /// The partnership perturbation key, for record keys in released figures.
+    pub fn perturbation_key(&self) -> &Arc<PerturbationKey> {
+        &self.perturbation_key
     }
 
     /// Binds the configured listen address, naming the config key if it fails.

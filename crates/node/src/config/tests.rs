@@ -6,6 +6,7 @@ listen = "127.0.0.1:7401"
 data_dir = "data/lambeth"
 agreements = "agreements"
 linkage_key = "certs/linkage.key"
+perturbation_key = "certs/perturbation.key"
 
 [tls]
 ca = "certs/E09000022/ca.pem"
@@ -100,4 +101,92 @@ fn store_cache_is_set_in_mib_and_bounded() {
         let e = error_of(&format!("{GOOD}\n[limits]\nstore_cache_mib = {bad}\n"));
         assert!(e.contains("limits.store_cache_mib"), "{e}");
     }
+}
+
+#[test]
+fn the_perturbation_key_resolves_like_the_linkage_key_and_is_required() {
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), GOOD).unwrap();
+    assert_eq!(
+        c.perturbation_key,
+        Path::new("/etc/borough/certs/perturbation.key")
+    );
+    let e = error_of(&GOOD.replace("perturbation_key = \"certs/perturbation.key\"\n", ""));
+    assert!(
+        e.contains("/etc/borough/lambeth.toml") && e.contains("missing field `perturbation_key`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn disclosure_defaults_to_the_minimums() {
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), GOOD).unwrap();
+    assert_eq!(
+        c.disclosure,
+        DisclosureSettings {
+            threshold: MIN_THRESHOLD,
+            rounding_base: MIN_ROUNDING_BASE,
+        }
+    );
+    assert_eq!(c.disclosure, DisclosureSettings::default());
+    assert_eq!(
+        (c.disclosure.threshold, c.disclosure.rounding_base),
+        (10, 5)
+    );
+    // An empty table is the defaults too.
+    let empty = format!("{GOOD}\n[disclosure]\n");
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), &empty).unwrap();
+    assert_eq!(c.disclosure, DisclosureSettings::default());
+}
+
+#[test]
+fn stricter_disclosure_is_accepted() {
+    let text = format!("{GOOD}\n[disclosure]\nthreshold = 25\nrounding_base = 10\n");
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), &text).unwrap();
+    assert_eq!(
+        c.disclosure,
+        DisclosureSettings {
+            threshold: 25,
+            rounding_base: 10,
+        }
+    );
+    // Exactly the minimum is allowed; each key may be set alone.
+    let text = format!("{GOOD}\n[disclosure]\nthreshold = {MIN_THRESHOLD}\n");
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), &text).unwrap();
+    assert_eq!(c.disclosure.rounding_base, MIN_ROUNDING_BASE);
+}
+
+#[test]
+fn looser_disclosure_is_refused_naming_the_key() {
+    for (key, value, min) in [
+        ("threshold", MIN_THRESHOLD - 1, MIN_THRESHOLD),
+        ("threshold", 0, MIN_THRESHOLD),
+        ("rounding_base", MIN_ROUNDING_BASE - 1, MIN_ROUNDING_BASE),
+    ] {
+        let e = error_of(&format!("{GOOD}\n[disclosure]\n{key} = {value}\n"));
+        let expected = format!(
+            "/etc/borough/lambeth.toml: key `disclosure.{key}`: {value} is looser than the \
+             minimum {min}; disclosure control can be made stricter, never looser"
+        );
+        assert_eq!(e, expected);
+    }
+}
+
+#[test]
+fn a_zero_rounding_base_is_refused() {
+    let e = error_of(&format!("{GOOD}\n[disclosure]\nrounding_base = 0\n"));
+    assert!(
+        e.contains("`disclosure.rounding_base`") && e.contains("0 is looser than the minimum"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_and_negative_disclosure_keys_are_refused() {
+    let e = error_of(&format!("{GOOD}\n[disclosure]\nepsilon = 1\n"));
+    assert!(
+        e.contains("/etc/borough/lambeth.toml") && e.contains("unknown field `epsilon`"),
+        "{e}"
+    );
+    let e = error_of(&format!("{GOOD}\n[disclosure]\nthreshold = -10\n"));
+    assert!(e.contains("threshold"), "{e}");
 }
