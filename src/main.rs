@@ -23,6 +23,16 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum QueryFormat {
+    /// Aligned tables for a terminal.
+    Table,
+    /// CSV in DfE's open-data column convention.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
     Human,
     Json,
@@ -41,6 +51,33 @@ enum Command {
         /// The node's configuration file.
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Ask a running node for regional figures (uses its analyst certificate).
+    ///
+    /// Every figure has been through disclosure control: small cells are `c`,
+    /// counts are perturbed and rounded. Freshness per origin borough follows.
+    Query {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The dataset.
+        #[arg(long, default_value = "employment-participation")]
+        dataset: String,
+        /// Comma-separated measures, e.g. participants,job-outcome-rate-6m.
+        #[arg(long, value_delimiter = ',', required = true)]
+        measures: Vec<String>,
+        /// Comma-separated dimensions to group by, e.g. resident-borough,start-quarter.
+        #[arg(long = "by", value_delimiter = ',')]
+        group_by: Vec<String>,
+        /// A filter DIMENSION=VALUE[|VALUE…], e.g. programme=restart; repeatable.
+        #[arg(long = "filter")]
+        filters: Vec<String>,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+        format: QueryFormat,
+        /// Write the answer to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run a complete three-borough federation on 127.0.0.1 and show what happens.
     Demo {
@@ -177,6 +214,47 @@ async fn run(cli: Cli) -> Result<()> {
             let config = borough_node::NodeConfig::load(&config)?;
             let reply = borough_node::status::fetch(&config).await?;
             print!("{}", borough_node::status::render(&reply));
+        }
+        Command::Query {
+            config,
+            dataset,
+            measures,
+            group_by,
+            filters,
+            format,
+            out,
+        } => {
+            init_logging(cli.log_format, "warn");
+            let config = borough_node::NodeConfig::load(&config)?;
+            let filters = filters
+                .iter()
+                .map(|f| {
+                    let (dimension, values) = f.split_once('=').with_context(|| {
+                        format!("--filter {f}: expected DIMENSION=VALUE[|VALUE…]")
+                    })?;
+                    Ok(borough_proto::v1::QueryFilter {
+                        dimension: dimension.to_string(),
+                        values: values.split('|').map(str::to_string).collect(),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let request = borough_proto::v1::QueryRequest {
+                dataset,
+                measures,
+                group_by,
+                filters,
+            };
+            let reply = borough_node::analyst::fetch(&config, request).await?;
+            let text = match format {
+                QueryFormat::Table => borough_node::analyst::render_table(&reply),
+                QueryFormat::Csv => borough_node::analyst::render_csv(&reply),
+                QueryFormat::Json => borough_node::analyst::render_json(&reply),
+            };
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
         }
         Command::Demo { keep, records } => {
             // The demo narrates what happens; node logs would drown it out.

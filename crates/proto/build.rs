@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "borough/v1/ingest.proto",
     "borough/v1/replication.proto",
     "borough/v1/admin.proto",
+    "borough/v1/query.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,6 +4,7 @@
 mod support;
 
 mod agreements;
+mod analytics;
 mod canary;
 mod cli;
 mod crash;

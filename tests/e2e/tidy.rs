@@ -87,6 +87,7 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "borough-import",
                 "borough-demo",
                 "borough-analytics",
+                "borough-proto",
             ],
         ),
     ];

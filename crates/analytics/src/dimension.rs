@@ -224,6 +224,17 @@ impl Dimension {
         })
     }
 
+    /// Code `code` as a filter would give it: a GSS code for a borough, the
+    /// label otherwise.
+    pub fn code_text(self, code: u32) -> String {
+        match self {
+            Dimension::ResidentBorough | Dimension::DeliveringBorough => {
+                borough_of_code(code).map_or_else(String::new, |b| b.gss.to_string())
+            }
+            _ => self.label(code),
+        }
+    }
+
     /// The label of code `code`, as released.
     pub fn label(self, code: u32) -> String {
         match self {

@@ -98,6 +98,10 @@ pub struct ToolFiles {
     pub system_cert: PathBuf,
     /// Its key.
     pub system_key: PathBuf,
+    /// Analyst certificate for `borough query`.
+    pub analyst_cert: PathBuf,
+    /// Its key.
+    pub analyst_key: PathBuf,
 }
 
 /// Every bound a node works within.
@@ -187,6 +191,8 @@ struct ToolsSection {
     admin_key: Option<PathBuf>,
     system_cert: Option<PathBuf>,
     system_key: Option<PathBuf>,
+    analyst_cert: Option<PathBuf>,
+    analyst_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -298,6 +304,8 @@ impl NodeConfig {
             admin_key: tool(&file.tools.admin_key, "admin.key"),
             system_cert: tool(&file.tools.system_cert, "system.pem"),
             system_key: tool(&file.tools.system_key, "system.key"),
+            analyst_cert: tool(&file.tools.analyst_cert, "analyst.pem"),
+            analyst_key: tool(&file.tools.analyst_key, "analyst.key"),
         };
         Ok(NodeConfig {
             source: path.to_path_buf(),

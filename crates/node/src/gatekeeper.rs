@@ -26,6 +26,7 @@ fn permission_for(path: &str) -> Option<Option<Permission>> {
         "borough.v1.Replication" => Some(Permission::Replicate),
         "borough.v1.Ingest" => Some(Permission::Ingest),
         "borough.v1.Admin" => Some(Permission::ReadStatus),
+        "borough.v1.Query" => Some(Permission::Query),
         "grpc.health.v1.Health"
         | "grpc.reflection.v1.ServerReflection"
         | "grpc.reflection.v1alpha.ServerReflection" => None,

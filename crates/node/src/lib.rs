@@ -5,7 +5,8 @@
 //!
 //! Owns: `NodeConfig`, `Node` (everything checked and loaded before any side
 //! effect), `serve` (the one entry point that runs a node), `Gatekeeper` (identity
-//! from the verified certificate and the role table), the Ingest and Admin services.
+//! from the verified certificate and the role table), the Ingest, Admin and Query
+//! services, and the analyst's view of an answer (`analyst`, for `borough query`).
 //! Must not: hold domain logic that belongs below it (validation is `model`'s and
 //! `proto`'s, storage is `store`'s, replication is `sync`'s); read identity from
 //! anything but the verified certificate; create or change a data directory before
@@ -15,6 +16,7 @@
 
 mod accept;
 mod admin;
+pub mod analyst;
 pub mod client;
 mod config;
 pub mod demo;
@@ -22,6 +24,7 @@ mod error;
 pub mod federation;
 mod gatekeeper;
 mod ingest;
+mod query;
 mod retention;
 mod serve;
 pub mod status;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use borough_analytics::{Analytics, DisclosureControl};
 use borough_model::{Dataset, GssCode, LinkageKey, PerturbationKey};
 use borough_proto::v1;
 use borough_security::agreements::{self, AgreementBook};
@@ -22,6 +23,7 @@ use crate::accept::tls_incoming;
 use crate::admin::AdminService;
 use crate::gatekeeper::GatekeeperLayer;
 use crate::ingest::IngestService;
+use crate::query::QueryService;
 use crate::{Error, NodeConfig};
 
 /// A node whose configuration, certificates, keys and agreements have all been
@@ -189,6 +191,9 @@ pub async fn serve(
     health
         .set_serving::<v1::admin_server::AdminServer<AdminService>>()
         .await;
+    health
+        .set_serving::<v1::query_server::QueryServer<QueryService>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(borough_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -218,6 +223,15 @@ pub async fn serve(
     ))
     .max_decoding_message_size(max_message);
     let admin = v1::admin_server::AdminServer::new(AdminService::new(store.clone(), flows.clone()));
+    let analytics = attach_analytics(&node, &store).await?;
+    let query = v1::query_server::QueryServer::new(QueryService::new(
+        analytics,
+        store.clone(),
+        flows.clone(),
+        node.config.peers.iter().map(|p| p.borough).collect(),
+    ))
+    .max_decoding_message_size(max_message)
+    .max_encoding_message_size(max_message);
 
     let mut links = JoinSet::new();
     for (target, tls) in node.peer_targets() {
@@ -255,7 +269,8 @@ pub async fn serve(
         .add_service(reflection_alpha)
         .add_service(replication)
         .add_service(ingest)
-        .add_service(admin);
+        .add_service(admin)
+        .add_service(query);
 
     let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(
@@ -290,6 +305,9 @@ pub async fn serve(
     health
         .set_not_serving::<v1::admin_server::AdminServer<AdminService>>()
         .await;
+    health
+        .set_not_serving::<v1::query_server::QueryServer<QueryService>>()
+        .await;
     stop.cancel();
     let _ = drain_tx.send(());
     let server_abort = server.abort_handle();
@@ -313,4 +331,19 @@ pub async fn serve(
     store.flush()?;
     info!(parent: &span, "stopped");
     result
+}
+
+/// Builds the analytical view from every record the store holds and keeps it in
+/// step from then on; done before anything can write, off the async threads.
+async fn attach_analytics(node: &Node, store: &Store) -> Result<Arc<Analytics>, Error> {
+    let settings = node.config.disclosure;
+    let control = DisclosureControl::new(settings.threshold, settings.rounding_base)
+        .map_err(|e| Error::Serve(format!("disclosure: {e}")))?;
+    let analytics = Arc::new(Analytics::new((*node.perturbation_key).clone(), control));
+    let observer = analytics.clone();
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.observe(observer))
+        .await
+        .map_err(|e| Error::Serve(format!("building the analytical view: {e}")))??;
+    Ok(analytics)
 }

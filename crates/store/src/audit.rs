@@ -44,11 +44,13 @@ pub enum AuditAction {
     StatusRead,
     /// An operator read the audit log.
     AuditRead,
+    /// An analyst's query was answered with disclosure-controlled figures.
+    Queried,
 }
 
 impl AuditAction {
     /// Every action, for decoding.
-    const ALL: [AuditAction; 8] = [
+    const ALL: [AuditAction; 9] = [
         AuditAction::Disclosed,
         AuditAction::Received,
         AuditAction::Refused,
@@ -57,6 +59,7 @@ impl AuditAction {
         AuditAction::Purged,
         AuditAction::StatusRead,
         AuditAction::AuditRead,
+        AuditAction::Queried,
     ];
 
     /// The action's name in the stored log and in reports.
@@ -70,6 +73,7 @@ impl AuditAction {
             AuditAction::Purged => "purged",
             AuditAction::StatusRead => "status-read",
             AuditAction::AuditRead => "audit-read",
+            AuditAction::Queried => "queried",
         }
     }
 

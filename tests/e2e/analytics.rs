@@ -1,0 +1,388 @@
+//! Regional analytics as an analyst sees it (docs/DISCLOSURE.md): figures over
+//! the node's own records and the replicas its agreements let it hold, people
+//! counted once across borough lines, small cells suppressed, every answer
+//! audited and stating how fresh each origin's data is, and only analysts may ask.
+
+use borough_model::{Dataset, Geography};
+use borough_proto::{input_any, v1};
+use borough_store::AuditAction;
+use tonic::Code;
+
+use crate::support::*;
+
+const EMPLOYMENT: Dataset = Dataset::EmploymentParticipation;
+
+/// A participant delivered by `borough` and living there, who started in March
+/// 2026 and reached a job outcome in May 2026.
+fn participant(borough: &str, ni_number: &str, programme: &str) -> v1::ParticipantInput {
+    let lsoa = Geography::bundled().lsoas_in(gss(borough))[0];
+    v1::ParticipantInput {
+        ni_number: ni_number.into(),
+        name: "Query Testperson".into(),
+        date_of_birth: "1990-01-20".into(),
+        sex: "male".into(),
+        postcode: "SE1 7ZZ".into(),
+        lsoa: lsoa.to_string(),
+        programme: programme.into(),
+        eligibility_group: "long-term-unemployed".into(),
+        referral_date: "2026-02-03".into(),
+        start_date: "2026-03-10".into(),
+        job_outcome_date: "2026-05-11".into(),
+        childcare_barrier: "no".into(),
+        ..Default::default()
+    }
+}
+
+/// NI numbers `AB<n>C` for n in `range`, each a distinct person.
+fn people(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|n| format!("AB{n:06}C")).collect()
+}
+
+/// Ingests participants of `programme` at `borough`, one case per NI number.
+async fn ingest(fed: &Federation, borough: &str, programme: &str, ni_numbers: &[String]) {
+    let channel = fed.client_as(borough, "system").await;
+    let ops = ni_numbers
+        .iter()
+        .map(|ni| v1::IngestOp {
+            local_ref: format!("{programme}-{ni}"),
+            op: Some(v1::ingest_op::Op::Upsert(input_any(
+                EMPLOYMENT,
+                &participant(borough, ni, programme),
+            ))),
+        })
+        .collect();
+    v1::ingest_client::IngestClient::new(channel)
+        .apply(v1::IngestBatch {
+            dataset: EMPLOYMENT.as_str().into(),
+            ops,
+            batch_ref: "participants".into(),
+        })
+        .await
+        .expect("participants accepted");
+}
+
+fn request(measures: &[&str], group_by: &[&str]) -> v1::QueryRequest {
+    v1::QueryRequest {
+        dataset: EMPLOYMENT.as_str().into(),
+        measures: measures.iter().map(|m| m.to_string()).collect(),
+        group_by: group_by.iter().map(|d| d.to_string()).collect(),
+        filters: vec![],
+    }
+}
+
+async fn ask(
+    fed: &Federation,
+    borough: &str,
+    role: &str,
+    req: v1::QueryRequest,
+) -> Result<v1::QueryReply, tonic::Status> {
+    let channel = fed.client_as(borough, role).await;
+    v1::query_client::QueryClient::new(channel)
+        .run(req)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn count(f: &v1::Figure) -> Option<u64> {
+    match f.value {
+        Some(v1::figure::Value::Count(n)) => Some(n),
+        _ => None,
+    }
+}
+
+fn symbol(f: &v1::Figure) -> Option<&str> {
+    match &f.value {
+        Some(v1::figure::Value::Symbol(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// The true values a released count can stand for: rounding to 5 hides ±2, the
+/// perturbation ±2.
+fn could_be(released: u64, truth: u64) -> bool {
+    released.abs_diff(truth) <= 4
+}
+
+/// Waits until Lambeth holds `n` of Southwark's employment records.
+async fn replicated(fed: &Federation, n: u64) {
+    eventually(
+        "Lambeth to hold Southwark's participants",
+        CONVERGE,
+        || async {
+            (fed.store(LAMBETH)
+                .count(EMPLOYMENT, gss(SOUTHWARK))
+                .expect("count")
+                == n)
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+/// A person served by two boroughs is one participant in the region's figures,
+/// while each borough's row counts them.
+#[tokio::test]
+async fn a_person_served_by_two_boroughs_counts_once_in_the_total() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    // 30 people at Lambeth; 30 at Southwark, 20 of them also at Lambeth.
+    ingest(&fed, LAMBETH, "restart", &people(0..30)).await;
+    ingest(&fed, SOUTHWARK, "work-and-health", &people(10..40)).await;
+    replicated(&fed, 30).await;
+
+    let reply = ask(
+        &fed,
+        LAMBETH,
+        "analyst",
+        request(&["participants", "referrals"], &["delivering-borough"]),
+    )
+    .await
+    .expect("the analyst is answered");
+    let total = reply.rows.iter().find(|r| r.total).expect("a total row");
+    let participants = count(&total.figures[0]).expect("released");
+    let referrals = count(&total.figures[1]).expect("released");
+    assert!(
+        could_be(participants, 40),
+        "40 people released as {participants}"
+    );
+    assert!(
+        could_be(referrals, 60),
+        "60 referrals released as {referrals}"
+    );
+    for row in reply.rows.iter().filter(|r| !r.total) {
+        let n = count(&row.figures[0]).expect("released");
+        assert!(
+            could_be(n, 30),
+            "{:?}: 30 people released as {n}",
+            row.labels
+        );
+    }
+}
+
+/// A cell of fewer people than the threshold is released as `c`, never a number,
+/// and so is whatever would let it be worked out from the total.
+#[tokio::test]
+async fn a_cell_of_fewer_people_than_the_threshold_is_suppressed() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    ingest(&fed, LAMBETH, "restart", &people(0..40)).await;
+    ingest(&fed, SOUTHWARK, "restart", &people(100..104)).await;
+    replicated(&fed, 4).await;
+
+    let reply = ask(
+        &fed,
+        LAMBETH,
+        "analyst",
+        request(&["participants"], &["delivering-borough"]),
+    )
+    .await
+    .expect("answered");
+    let southwark = reply
+        .rows
+        .iter()
+        .find(|r| r.codes.first().map(String::as_str) == Some(SOUTHWARK))
+        .expect("a Southwark row");
+    assert_eq!(symbol(&southwark.figures[0]), Some("c"));
+    let lambeth = reply
+        .rows
+        .iter()
+        .find(|r| r.codes.first().map(String::as_str) == Some(LAMBETH))
+        .expect("a Lambeth row");
+    let total = reply.rows.iter().find(|r| r.total).expect("a total");
+    // With the total and Lambeth both released, Southwark's 4 would be narrowed
+    // to total − Lambeth ± 8; disclosure control must not allow that to pin it.
+    if let (Some(t), Some(l)) = (count(&total.figures[0]), count(&lambeth.figures[0])) {
+        let (lo, hi) = (
+            t.saturating_sub(4) as i64 - (l + 4) as i64,
+            (t + 4) as i64 - (l.saturating_sub(4).max(10)) as i64,
+        );
+        assert!(lo <= 0 && hi >= 9, "Southwark narrowed to {lo}..={hi}");
+    }
+    let disclosure = reply.disclosure.expect("disclosure summary");
+    assert_eq!((disclosure.threshold, disclosure.rounding_base), (10, 5));
+    assert!(disclosure.cells_suppressed >= 1);
+}
+
+/// Only an analyst certificate may query: broker, system, admin and a peer
+/// node's certificate are refused, and each refusal is audited.
+#[tokio::test]
+async fn only_an_analyst_may_query() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    for role in ["broker", "system", "admin"] {
+        let err = ask(&fed, LAMBETH, role, request(&["referrals"], &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{role}: {err:?}");
+    }
+    // Southwark's node certificate, presented to Lambeth as a peer would.
+    let certs = fed.certs(SOUTHWARK);
+    let lambeth = fed.inner.node(gss(LAMBETH)).expect("Lambeth runs");
+    let channel = borough_node::client::connect_as(
+        &lambeth.config,
+        &certs.join("node.pem"),
+        &certs.join("node.key"),
+    )
+    .await
+    .expect("a peer node connects");
+    let err = v1::query_client::QueryClient::new(channel)
+        .run(request(&["referrals"], &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let refused = fed
+        .store(LAMBETH)
+        .audit()
+        .entries()
+        .map(|e| e.expect("entry").entry)
+        .filter(|e| e.action == AuditAction::Refused && e.detail.contains("borough.v1.Query"))
+        .count();
+    assert_eq!(refused, 4, "refusals audited");
+}
+
+/// Every answer is an audit entry naming the analyst, the query and how many
+/// figures were released and suppressed.
+#[tokio::test]
+async fn every_query_is_audited_with_the_analyst_and_what_was_released() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    ingest(&fed, LAMBETH, "restart", &people(0..25)).await;
+    let reply = ask(
+        &fed,
+        LAMBETH,
+        "analyst",
+        request(&["starts"], &["programme"]),
+    )
+    .await
+    .expect("answered");
+    let entry = fed
+        .store(LAMBETH)
+        .audit()
+        .entries()
+        .map(|e| e.expect("entry").entry)
+        .find(|e| e.action == AuditAction::Queried)
+        .expect("the query is audited");
+    assert!(entry.actor.contains("analyst"), "{}", entry.actor);
+    assert!(
+        entry.detail.contains("measures=starts") && entry.detail.contains("group_by=programme"),
+        "{}",
+        entry.detail
+    );
+    let released = reply.disclosure.expect("summary").cells_released;
+    assert!(
+        entry.detail.contains(&format!("released={released}")),
+        "{}",
+        entry.detail
+    );
+    assert!(fed.store(LAMBETH).audit().verify().is_ok());
+}
+
+/// The answer states, per origin, how current its data is: this node's own and a
+/// connected peer's are current; a configured peer with no agreement for the
+/// dataset is missing; a peer that goes down becomes stale, not silently old.
+#[tokio::test]
+async fn freshness_names_missing_boroughs_and_a_peer_that_goes_down_turns_stale() {
+    let mut fed = Federation::start(&[LAMBETH, SOUTHWARK, LEWISHAM]).await;
+    ingest(&fed, SOUTHWARK, "restart", &people(0..12)).await;
+    replicated(&fed, 12).await;
+    let state = |reply: &v1::QueryReply, borough: &str| {
+        reply
+            .freshness
+            .iter()
+            .find(|f| f.borough == borough)
+            .map(|f| f.state.clone())
+            .unwrap_or_default()
+    };
+    let reply = eventually(
+        "Southwark's data to be current at Lambeth",
+        CONVERGE,
+        || async {
+            let reply = ask(&fed, LAMBETH, "analyst", request(&["referrals"], &[]))
+                .await
+                .ok()?;
+            (state(&reply, SOUTHWARK) == "current").then_some(reply)
+        },
+    )
+    .await;
+    assert_eq!(state(&reply, LAMBETH), "current");
+    // Lambeth and Lewisham share childcare only.
+    assert_eq!(state(&reply, LEWISHAM), "missing");
+    let southwark = reply
+        .freshness
+        .iter()
+        .find(|f| f.borough == SOUTHWARK)
+        .expect("listed");
+    assert_eq!(southwark.records, 12);
+    assert!(southwark.seq > 0);
+
+    fed.inner
+        .stop(gss(SOUTHWARK))
+        .await
+        .expect("stop Southwark");
+    eventually(
+        "Southwark's data to turn stale at Lambeth",
+        CONVERGE,
+        || async {
+            let reply = ask(&fed, LAMBETH, "analyst", request(&["referrals"], &[]))
+                .await
+                .ok()?;
+            (state(&reply, SOUTHWARK) == "stale").then_some(())
+        },
+    )
+    .await;
+}
+
+/// A query naming an unknown measure or a bad filter value is refused with
+/// INVALID_ARGUMENT naming what was wrong.
+#[tokio::test]
+async fn a_bad_query_is_refused_naming_what_is_wrong() {
+    let fed = Federation::start(&[LAMBETH]).await;
+    let err = ask(&fed, LAMBETH, "analyst", request(&["headcount"], &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("headcount") && err.message().contains("participants"),
+        "{}",
+        err.message()
+    );
+    let mut req = request(&["referrals"], &["resident-borough"]);
+    req.filters.push(v1::QueryFilter {
+        dimension: "programme".into(),
+        values: vec!["bootcamp".into()],
+    });
+    let err = ask(&fed, LAMBETH, "analyst", req).await.unwrap_err();
+    assert!(
+        err.message().contains("programme") && err.message().contains("bootcamp"),
+        "{}",
+        err.message()
+    );
+}
+
+/// The view follows erasure: an erased person no longer counts.
+#[tokio::test]
+async fn an_erased_record_no_longer_counts() {
+    let fed = Federation::start(&[LAMBETH]).await;
+    ingest(&fed, LAMBETH, "restart", &people(0..30)).await;
+    let before = ask(&fed, LAMBETH, "analyst", request(&["referrals"], &[]))
+        .await
+        .expect("answered");
+    let channel = fed.client_as(LAMBETH, "system").await;
+    let mut ingest_client = v1::ingest_client::IngestClient::new(channel);
+    for ni in people(0..20) {
+        ingest_client
+            .erase(v1::EraseRequest {
+                dataset: EMPLOYMENT.as_str().into(),
+                local_ref: format!("restart-{ni}"),
+            })
+            .await
+            .expect("erased");
+    }
+    let after = ask(&fed, LAMBETH, "analyst", request(&["referrals"], &[]))
+        .await
+        .expect("answered");
+    assert!(could_be(
+        count(&before.rows[0].figures[0]).expect("released"),
+        30
+    ));
+    assert!(could_be(
+        count(&after.rows[0].figures[0]).expect("released"),
+        10
+    ));
+}
