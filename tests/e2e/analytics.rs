@@ -386,3 +386,119 @@ async fn an_erased_record_no_longer_counts() {
         10
     ));
 }
+
+/// A childcare request at `borough` whose parent has NI number `ni_number`.
+fn childcare_request(borough: &str, ni_number: &str) -> v1::RequestInput {
+    let lsoa = Geography::bundled().lsoas_in(gss(borough))[0];
+    v1::RequestInput {
+        parent_ni_number: ni_number.into(),
+        parent_name: "Query Testparent".into(),
+        child_name: "Query Testchild".into(),
+        child_date_of_birth: "2023-05-10".into(),
+        address: "1 Test Street".into(),
+        postcode: "SE1 7ZZ".into(),
+        lsoa: lsoa.to_string(),
+        lat: "51.49".into(),
+        long: "-0.09".into(),
+        request_date: "2026-02-01".into(),
+        start_term: "2026-autumn".into(),
+        days: "Mon-Fri".into(),
+        opens: "08:00".into(),
+        closes: "13:00".into(),
+        term_time_only: "yes".into(),
+        entitlement: "universal-15".into(),
+        send_need: "none".into(),
+        ..Default::default()
+    }
+}
+
+/// The joined figure: of the participants who reported a childcare barrier, how
+/// many have a childcare request under the same pseudonym, linked across borough
+/// lines on the analyst's own node, and how many of those reached a job outcome.
+#[tokio::test]
+async fn the_joined_figure_links_participants_to_childcare_requests_across_boroughs() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    let channel = fed.client_as(LAMBETH, "system").await;
+    let ops = people(0..40)
+        .iter()
+        .enumerate()
+        .map(|(i, ni)| {
+            let mut p = participant(LAMBETH, ni, "restart");
+            // The first 30 report childcare as a barrier.
+            p.childcare_barrier = if i < 30 { "yes" } else { "no" }.into();
+            v1::IngestOp {
+                local_ref: format!("case-{ni}"),
+                op: Some(v1::ingest_op::Op::Upsert(input_any(EMPLOYMENT, &p))),
+            }
+        })
+        .collect();
+    v1::ingest_client::IngestClient::new(channel)
+        .apply(v1::IngestBatch {
+            dataset: EMPLOYMENT.as_str().into(),
+            ops,
+            batch_ref: "barrier".into(),
+        })
+        .await
+        .expect("participants accepted");
+    // Southwark's brokers hold requests for 20 of the 30, and for 5 people with
+    // no barrier, who must not count.
+    let requesters: Vec<String> = people(0..20).into_iter().chain(people(32..37)).collect();
+    let channel = fed.client_as(SOUTHWARK, "system").await;
+    let ops = requesters
+        .iter()
+        .map(|ni| v1::IngestOp {
+            local_ref: format!("request-{ni}"),
+            op: Some(v1::ingest_op::Op::Upsert(input_any(
+                Dataset::ChildcareRequests,
+                &childcare_request(SOUTHWARK, ni),
+            ))),
+        })
+        .collect();
+    v1::ingest_client::IngestClient::new(channel)
+        .apply(v1::IngestBatch {
+            dataset: Dataset::ChildcareRequests.as_str().into(),
+            ops,
+            batch_ref: "requests".into(),
+        })
+        .await
+        .expect("requests accepted");
+    eventually("Lambeth to hold Southwark's requests", CONVERGE, || async {
+        (fed.store(LAMBETH)
+            .count(Dataset::ChildcareRequests, gss(SOUTHWARK))
+            .expect("count")
+            == 25)
+            .then_some(())
+    })
+    .await;
+
+    let reply = ask(
+        &fed,
+        LAMBETH,
+        "analyst",
+        request(
+            &[
+                "barrier-participants",
+                "barrier-request-participants",
+                "barrier-request-job-outcome-rate-6m",
+            ],
+            &[],
+        ),
+    )
+    .await
+    .expect("answered");
+    let row = &reply.rows[0];
+    let barrier = count(&row.figures[0]).expect("released");
+    let linked = count(&row.figures[1]).expect("released");
+    assert!(
+        could_be(barrier, 30),
+        "30 with a barrier released as {barrier}"
+    );
+    assert!(could_be(linked, 20), "20 linked released as {linked}");
+    // All 20 started in March 2026 and reached a job outcome two months later:
+    // numerator and denominator are the same people, so the same cell key and the
+    // same released count, and the rate is exactly 100.
+    match &row.figures[2].value {
+        Some(v1::figure::Value::Rate(r)) => assert_eq!(*r, 100.0),
+        other => panic!("a rate, not {other:?}"),
+    }
+}

@@ -302,7 +302,7 @@ impl DisclosureControl {
                             .filter_map(|c| column_of(c).map(|i| protected[i][row]))
                             .collect();
                         let figure = match (measure, cells.as_slice()) {
-                            (Measure::JobOutcomeRate { months }, _)
+                            (Measure::JobOutcomeRate { months, .. }, _)
                                 if !cohort_can_be_mature(raw, &raw_row.codes, months, as_of) =>
                             {
                                 Figure::NotApplicable

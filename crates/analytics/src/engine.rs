@@ -3,7 +3,7 @@
 //! Nothing here is released; only `disclosure` turns a `RawTable` into figures.
 
 use crate::dimension::{sub_region_of_borough, Dimension, Stage};
-use crate::query::{Count, Query};
+use crate::query::{Count, Query, Who};
 use crate::view::{stage_column, EmploymentView, Persons};
 use crate::Error;
 
@@ -110,19 +110,30 @@ fn code(view: &EmploymentView, r: usize, dim: Dimension, count: Count) -> Option
 }
 
 /// Whether row `r` counts towards `count` at reference month `as_of`.
-fn counts_towards(view: &EmploymentView, r: usize, count: Count, as_of: u32) -> bool {
+fn counts_towards(
+    view: &EmploymentView,
+    persons: &Persons,
+    r: usize,
+    count: Count,
+    as_of: u32,
+) -> bool {
     let month = |stage: Stage| view.months[stage_column(stage)][r];
     let mature = |months: u32| {
         let start = month(Stage::Start);
         start != 0 && start + months <= as_of
     };
+    let among = |who: Who| match who {
+        Who::Everyone => true,
+        Who::ChildcareBarrier => view.barrier[r],
+        Who::BarrierWithRequest => view.barrier[r] && persons.has_request(view.person[r]),
+    };
     match count {
         Count::Events(stage) => month(stage) != 0,
-        Count::Participants => true,
-        Count::CohortStarters { months } => mature(months),
-        Count::CohortOutcomes { months } => {
+        Count::Participants { who } => among(who),
+        Count::CohortStarters { months, who } => among(who) && mature(months),
+        Count::CohortOutcomes { months, who } => {
             let outcome = month(Stage::JobOutcome);
-            mature(months) && outcome != 0 && outcome - month(Stage::Start) <= months
+            among(who) && mature(months) && outcome != 0 && outcome - month(Stage::Start) <= months
         }
     }
 }
@@ -155,7 +166,7 @@ pub(crate) fn evaluate(
     for &count in &counts {
         let mut keys: Vec<u64> = Vec::new();
         'rows: for r in 0..view.row_count() {
-            if !view.live[r] || !counts_towards(view, r, count, as_of) {
+            if !view.live[r] || !counts_towards(view, persons, r, count, as_of) {
                 continue;
             }
             for filter in &query.filters {

@@ -26,9 +26,9 @@ pub use dimension::{Dimension, Grain, Stage};
 pub use disclosure::{DisclosureControl, Figure, Released, ReleasedRow};
 pub use engine::MAX_CELLS;
 pub use error::Error;
-pub use query::{Filter, Measure, Query, MAX_GROUP_BY};
+pub use query::{Filter, Measure, Query, Who, MAX_GROUP_BY};
 
-use view::{EmploymentView, Persons};
+use view::{EmploymentView, Persons, RequestsView};
 
 /// The node's analytics: the views, kept in step with the store, and the
 /// disclosure control every answer goes through.
@@ -42,6 +42,7 @@ pub struct Analytics {
 struct State {
     persons: Persons,
     employment: EmploymentView,
+    requests: RequestsView,
     /// Stored payloads that did not decode: the store only holds checked
     /// records, so this stays 0 unless the directory is damaged.
     undecodable: u64,
@@ -52,6 +53,8 @@ struct State {
 pub struct ViewSize {
     /// Live employment records.
     pub employment_records: usize,
+    /// Live childcare requests.
+    pub childcare_requests: usize,
     /// Distinct people named by live records.
     pub persons: usize,
     /// Stored records that did not decode and are left out.
@@ -88,6 +91,7 @@ impl Analytics {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         ViewSize {
             employment_records: state.employment.live_count(),
+            childcare_requests: state.requests.live_count(),
             persons: state.persons.len(),
             undecodable: state.undecodable,
         }
@@ -96,30 +100,45 @@ impl Analytics {
 
 impl Observer for Analytics {
     fn records_changed(&self, dataset: Dataset, origin: GssCode, changes: &[RecordChange<'_>]) {
-        if dataset != Dataset::EmploymentParticipation {
+        if dataset == Dataset::ChildcarePlaces {
             return;
         }
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let State {
             persons,
             employment,
+            requests,
             undecodable,
         } = &mut *state;
         for change in changes {
-            match change.payload.map(|bytes| decode_payload(dataset, bytes)) {
-                None => employment.remove(origin, change.id, persons),
-                Some(Ok(Payload::EmploymentParticipation(record))) => {
+            let decoded = change.payload.map(|bytes| decode_payload(dataset, bytes));
+            match (dataset, decoded) {
+                (Dataset::EmploymentParticipation, None) => {
+                    employment.remove(origin, change.id, persons)
+                }
+                (Dataset::ChildcareRequests, None) => requests.remove(origin, change.id, persons),
+                // Places are returned early above.
+                (Dataset::ChildcarePlaces, None) => {}
+                (_, Some(Ok(Payload::EmploymentParticipation(record)))) => {
                     employment.upsert(origin, change.id, &record, persons, &self.key);
                 }
-                Some(_) => {
+                (_, Some(Ok(Payload::ChildcareRequest(request)))) => {
+                    let parent = request.parent_pseudonym.as_ref();
+                    requests.upsert(origin, change.id, parent, persons, &self.key);
+                }
+                (_, Some(_)) => {
                     *undecodable += 1;
-                    employment.remove(origin, change.id, persons);
+                    match dataset {
+                        Dataset::EmploymentParticipation => {
+                            employment.remove(origin, change.id, persons)
+                        }
+                        _ => requests.remove(origin, change.id, persons),
+                    }
                     tracing::warn!(dataset = %dataset, origin = %origin, id = %change.id, "stored record does not decode; left out of the analytical view");
                 }
             }
         }
     }
 }
-
 #[cfg(test)]
 mod tests;

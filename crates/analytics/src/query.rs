@@ -26,8 +26,11 @@ pub enum Measure {
     /// Sustained job outcomes, in their month.
     SustainedOutcomes,
     /// Distinct people referred, by pseudonym: a person served by two boroughs or
-    /// two programmes counts once.
-    Participants,
+    /// two programmes counts once; `who` narrows them to the joined figure's people.
+    Participants {
+        /// Which people are counted.
+        who: Who,
+    },
     /// Of the distinct people who started (in the start cohort the row names),
     /// the share who reached a job outcome within `months` of starting. Only
     /// starters whose `months` have fully passed are in the cohort, as DWP
@@ -35,20 +38,59 @@ pub enum Measure {
     JobOutcomeRate {
         /// 6 or 12.
         months: u32,
+        /// Which starters make up the cohort.
+        who: Who,
     },
 }
 
-impl Measure {
-    const ALL: [Measure; 8] = [
-        Measure::Referrals,
-        Measure::Starts,
-        Measure::FirstEarnings,
-        Measure::JobOutcomes,
-        Measure::SustainedOutcomes,
-        Measure::Participants,
-        Measure::JobOutcomeRate { months: 6 },
-        Measure::JobOutcomeRate { months: 12 },
+/// Which people a measure is about. The joined figure the partnership exists for
+/// counts participants who reported a childcare barrier, those of them with a
+/// childcare request (linked by parent pseudonym, on this node only), and how
+/// many of those reached a job outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Who {
+    /// Every participant.
+    Everyone,
+    /// Participants on a record with childcare as a barrier to work.
+    ChildcareBarrier,
+    /// Of those, people with a live childcare request under the same pseudonym.
+    BarrierWithRequest,
+}
+
+impl Who {
+    const ALL: [Who; 3] = [
+        Who::Everyone,
+        Who::ChildcareBarrier,
+        Who::BarrierWithRequest,
     ];
+
+    /// The prefix of a measure's name for these people.
+    fn prefix(self) -> &'static str {
+        match self {
+            Who::Everyone => "",
+            Who::ChildcareBarrier => "barrier-",
+            Who::BarrierWithRequest => "barrier-request-",
+        }
+    }
+}
+
+impl Measure {
+    /// Every measure, in a stable order.
+    fn all() -> Vec<Measure> {
+        let mut all = vec![
+            Measure::Referrals,
+            Measure::Starts,
+            Measure::FirstEarnings,
+            Measure::JobOutcomes,
+            Measure::SustainedOutcomes,
+        ];
+        for who in Who::ALL {
+            all.push(Measure::Participants { who });
+            all.push(Measure::JobOutcomeRate { months: 6, who });
+            all.push(Measure::JobOutcomeRate { months: 12, who });
+        }
+        all
+    }
 
     /// The measure's name in queries.
     pub fn name(self) -> String {
@@ -58,8 +100,10 @@ impl Measure {
             Measure::FirstEarnings => "first-earnings".into(),
             Measure::JobOutcomes => "job-outcomes".into(),
             Measure::SustainedOutcomes => "sustained-outcomes".into(),
-            Measure::Participants => "participants".into(),
-            Measure::JobOutcomeRate { months } => format!("job-outcome-rate-{months}m"),
+            Measure::Participants { who } => format!("{}participants", who.prefix()),
+            Measure::JobOutcomeRate { months, who } => {
+                format!("{}job-outcome-rate-{months}m", who.prefix())
+            }
         }
     }
 
@@ -77,10 +121,10 @@ impl Measure {
             Measure::FirstEarnings => vec![Count::Events(Stage::FirstEarnings)],
             Measure::JobOutcomes => vec![Count::Events(Stage::JobOutcome)],
             Measure::SustainedOutcomes => vec![Count::Events(Stage::Sustained)],
-            Measure::Participants => vec![Count::Participants],
-            Measure::JobOutcomeRate { months } => vec![
-                Count::CohortOutcomes { months },
-                Count::CohortStarters { months },
+            Measure::Participants { who } => vec![Count::Participants { who }],
+            Measure::JobOutcomeRate { months, who } => vec![
+                Count::CohortOutcomes { months, who },
+                Count::CohortStarters { months, who },
             ],
         }
     }
@@ -96,12 +140,12 @@ impl FromStr for Measure {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
-        Measure::ALL
+        Measure::all()
             .into_iter()
             .find(|m| m.name() == s)
             .ok_or_else(|| Error::UnknownMeasure {
                 name: s.to_string(),
-                known: Measure::ALL
+                known: Measure::all()
                     .iter()
                     .map(|m| m.name())
                     .collect::<Vec<_>>()
@@ -117,11 +161,11 @@ pub(crate) enum Count {
     /// Records that reached `Stage`, counted in that stage's month.
     Events(Stage),
     /// Distinct people referred.
-    Participants,
+    Participants { who: Who },
     /// Distinct people who started at least `months` before the reference month.
-    CohortStarters { months: u32 },
+    CohortStarters { months: u32, who: Who },
     /// Of those, distinct people with a job outcome within `months` of a start.
-    CohortOutcomes { months: u32 },
+    CohortOutcomes { months: u32, who: Who },
 }
 
 impl Count {
@@ -130,7 +174,7 @@ impl Count {
     pub(crate) fn own_stage(self) -> Stage {
         match self {
             Count::Events(stage) => stage,
-            Count::Participants => Stage::Referral,
+            Count::Participants { .. } => Stage::Referral,
             Count::CohortStarters { .. } | Count::CohortOutcomes { .. } => Stage::Start,
         }
     }

@@ -111,9 +111,17 @@ fn measure() -> impl Strategy<Value = Measure> {
         Just(Measure::FirstEarnings),
         Just(Measure::JobOutcomes),
         Just(Measure::SustainedOutcomes),
-        Just(Measure::Participants),
-        Just(Measure::JobOutcomeRate { months: 6 }),
-        Just(Measure::JobOutcomeRate { months: 12 }),
+        prop_oneof![
+            Just(Who::Everyone),
+            Just(Who::ChildcareBarrier),
+            Just(Who::BarrierWithRequest)
+        ]
+        .prop_map(|who| Measure::Participants { who }),
+        (
+            prop_oneof![Just(6u32), Just(12)],
+            prop_oneof![Just(Who::Everyone), Just(Who::BarrierWithRequest)]
+        )
+            .prop_map(|(months, who)| Measure::JobOutcomeRate { months, who }),
     ]
 }
 
@@ -182,18 +190,30 @@ fn naive_code(r: &EmploymentParticipation, dim: Dimension, count: Count) -> Opti
     })
 }
 
-fn naive_counts(r: &EmploymentParticipation, count: Count, as_of: u32) -> bool {
+fn naive_counts(
+    r: &EmploymentParticipation,
+    count: Count,
+    as_of: u32,
+    requesters: &BTreeSet<Pseudonym>,
+) -> bool {
     let start = r.start.map(month_index);
     let mature = |months: u32| start.is_some_and(|s| s + months <= as_of);
+    let among = |who: Who| match who {
+        Who::Everyone => true,
+        Who::ChildcareBarrier => r.childcare_barrier,
+        Who::BarrierWithRequest => r.childcare_barrier && requesters.contains(&r.participant),
+    };
     match count {
-        Count::Events(Stage::Referral) | Count::Participants => true,
+        Count::Events(Stage::Referral) => true,
+        Count::Participants { who } => among(who),
         Count::Events(Stage::Start) => r.start.is_some(),
         Count::Events(Stage::FirstEarnings) => r.first_earnings.is_some(),
         Count::Events(Stage::JobOutcome) => r.job_outcome.is_some(),
         Count::Events(Stage::Sustained) => r.sustained.is_some(),
-        Count::CohortStarters { months } => mature(months),
-        Count::CohortOutcomes { months } => {
-            mature(months)
+        Count::CohortStarters { months, who } => among(who) && mature(months),
+        Count::CohortOutcomes { months, who } => {
+            among(who)
+                && mature(months)
                 && r.job_outcome
                     .zip(start)
                     .is_some_and(|(j, s)| month_index(j) - s <= months)
@@ -208,13 +228,18 @@ type Tallied = (u64, BTreeSet<Pseudonym>, u64);
 
 /// The whole table by brute force: per row (codes, `None` first for totals), per
 /// count, (value, persons, cell key).
-fn naive(records: &[EmploymentParticipation], query: &Query, as_of: u32) -> Cells {
+fn naive(
+    records: &[EmploymentParticipation],
+    requesters: &BTreeSet<Pseudonym>,
+    query: &Query,
+    as_of: u32,
+) -> Cells {
     let counts: Vec<Count> = query.measures.iter().flat_map(|m| m.counts()).collect();
     let mut groups: BTreeMap<Vec<Option<u32>>, Vec<Tallied>> = BTreeMap::new();
     let k = key();
     for (ci, &count) in counts.iter().enumerate() {
         for r in records {
-            if !naive_counts(r, count, as_of) {
+            if !naive_counts(r, count, as_of, requesters) {
                 continue;
             }
             let kept = query
@@ -294,12 +319,51 @@ enum Step {
         origin: usize,
         id: u8,
     },
+    /// A childcare request naming person `parent` (0..40), or no one.
+    Request {
+        origin: usize,
+        id: u8,
+        parent: Option<u8>,
+    },
+    Unrequest {
+        origin: usize,
+        id: u8,
+    },
+}
+
+/// A valid childcare request whose parent is person `parent`, if any.
+fn request(parent: Option<u8>) -> borough_model::ChildcareRequest {
+    borough_model::ChildcareRequest {
+        home_borough: origin(0),
+        postcode_sector: borough_model::PostcodeSector::parse("SE11 5").unwrap(),
+        grid_cell: None,
+        child_age_months: 30,
+        start_term: borough_model::Term::parse("2026-autumn").unwrap(),
+        pattern: borough_model::SessionPattern {
+            days: 0b11111,
+            start_minute: 8 * 60,
+            end_minute: 18 * 60,
+            term_time_only: false,
+        },
+        entitlement: None,
+        entitlement_validated: false,
+        send_need: borough_model::SendNeed::None,
+        priorities: Default::default(),
+        preferences: vec![],
+        max_distance_m: None,
+        max_fee_pence: None,
+        family_link: None,
+        parent_pseudonym: parent.map(|p| Pseudonym::from_bytes([p; 32])),
+    }
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (0usize..3, 0u8..60, record()).prop_map(|(origin, id, record)| Step::Put { origin, id, record }),
         1 => (0usize..3, 0u8..60).prop_map(|(origin, id)| Step::Remove { origin, id }),
+        2 => (0usize..3, 0u8..30, proptest::option::of(0u8..40))
+            .prop_map(|(origin, id, parent)| Step::Request { origin, id, parent }),
+        1 => (0usize..3, 0u8..30).prop_map(|(origin, id)| Step::Unrequest { origin, id }),
     ]
 }
 
@@ -314,6 +378,7 @@ proptest! {
     ) {
         let analytics = Analytics::new(key(), DisclosureControl::default());
         let mut live: BTreeMap<(usize, u8), EmploymentParticipation> = BTreeMap::new();
+        let mut requests: BTreeMap<(usize, u8), Option<u8>> = BTreeMap::new();
         for step in &steps {
             match step {
                 Step::Put { origin: o, id, record } => {
@@ -335,14 +400,40 @@ proptest! {
                     );
                     live.remove(&(*o, *id));
                 }
+                Step::Request { origin: o, id, parent } => {
+                    // The same ids as employment records: datasets never mix.
+                    let rid = RecordId::parse(&format!("r{id}")).unwrap();
+                    let bytes = Payload::ChildcareRequest(request(*parent)).encode();
+                    analytics.records_changed(
+                        Dataset::ChildcareRequests,
+                        origin(*o),
+                        &[RecordChange { id: &rid, payload: Some(&bytes) }],
+                    );
+                    requests.insert((*o, *id), *parent);
+                }
+                Step::Unrequest { origin: o, id } => {
+                    let rid = RecordId::parse(&format!("r{id}")).unwrap();
+                    analytics.records_changed(
+                        Dataset::ChildcareRequests,
+                        origin(*o),
+                        &[RecordChange { id: &rid, payload: None }],
+                    );
+                    requests.remove(&(*o, *id));
+                }
             }
         }
         let records: Vec<EmploymentParticipation> = live.values().cloned().collect();
+        let requesters: BTreeSet<Pseudonym> = requests
+            .values()
+            .flatten()
+            .map(|p| Pseudonym::from_bytes([*p; 32]))
+            .collect();
         let as_of = month_index(month(as_of));
         for query in &queries {
-            prop_assert_eq!(engine_cells(&analytics, query, as_of), naive(&records, query, as_of), "{:?}", query);
+            prop_assert_eq!(engine_cells(&analytics, query, as_of), naive(&records, &requesters, query, as_of), "{:?}", query);
         }
-        let people: BTreeSet<Pseudonym> = records.iter().map(|r| r.participant).collect();
+        let mut people: BTreeSet<Pseudonym> = records.iter().map(|r| r.participant).collect();
+        people.extend(requesters.iter().copied());
         prop_assert_eq!(analytics.size().persons, people.len());
     }
 }
@@ -384,7 +475,10 @@ fn a_person_in_two_boroughs_and_two_programmes_is_one_participant() {
     }
     let query = Query {
         dataset: Dataset::EmploymentParticipation,
-        measures: vec![Measure::Referrals, Measure::Participants],
+        measures: vec![
+            Measure::Referrals,
+            Measure::Participants { who: Who::Everyone },
+        ],
         group_by: vec![Dimension::DeliveringBorough],
         filters: vec![],
     };
@@ -442,7 +536,7 @@ fn participants(
 ) -> Vec<Figure> {
     let query = Query {
         dataset: Dataset::EmploymentParticipation,
-        measures: vec![Measure::Participants],
+        measures: vec![Measure::Participants { who: Who::Everyone }],
         group_by,
         filters,
     };

@@ -16,9 +16,11 @@ use crate::dimension::{borough_code, enum_index, month_index, Stage};
 #[derive(Debug, Default)]
 pub(crate) struct Persons {
     ids: HashMap<Pseudonym, u32>,
-    /// Per id: the record key (0..=255), how many live records name the person.
+    /// Per id: the record key (0..=255), how many live records name the person,
+    /// and how many of those are childcare requests (as the parent).
     keys: Vec<u8>,
     refs: Vec<u32>,
+    requests: Vec<u32>,
     pseudonyms: Vec<Option<Pseudonym>>,
     free: Vec<u32>,
 }
@@ -35,12 +37,14 @@ impl Persons {
             Some(id) => {
                 self.keys[id as usize] = record_key;
                 self.refs[id as usize] = 1;
+                self.requests[id as usize] = 0;
                 self.pseudonyms[id as usize] = Some(*who);
                 id
             }
             None => {
                 self.keys.push(record_key);
                 self.refs.push(1);
+                self.requests.push(0);
                 self.pseudonyms.push(Some(*who));
                 (self.keys.len() - 1) as u32
             }
@@ -62,6 +66,26 @@ impl Persons {
             }
             self.free.push(id);
         }
+    }
+
+    /// The person's id for a childcare request naming them as the parent.
+    fn acquire_request(&mut self, who: &Pseudonym, key: &PerturbationKey) -> u32 {
+        let id = self.acquire(who, key);
+        self.requests[id as usize] += 1;
+        id
+    }
+
+    /// Drops a childcare request's reference to `id`.
+    fn release_request(&mut self, id: u32) {
+        if let Some(n) = self.requests.get_mut(id as usize) {
+            *n = n.saturating_sub(1);
+        }
+        self.release(id);
+    }
+
+    /// Whether a live childcare request names person `id` as the parent.
+    pub(crate) fn has_request(&self, id: u32) -> bool {
+        self.requests.get(id as usize).is_some_and(|&n| n > 0)
     }
 
     /// The record key of person `id`.
@@ -204,5 +228,41 @@ impl EmploymentView {
             column.push(0);
         }
         (self.live.len() - 1) as u32
+    }
+}
+
+/// `childcare-requests` as far as the joined figure needs it: which person (the
+/// parent, by pseudonym) each live request names.
+#[derive(Debug, Default)]
+pub(crate) struct RequestsView {
+    parents: HashMap<(GssCode, RecordId), Option<u32>>,
+}
+
+impl RequestsView {
+    /// Puts a request naming `parent` (if linked) in the view as (origin, id).
+    pub(crate) fn upsert(
+        &mut self,
+        origin: GssCode,
+        id: &RecordId,
+        parent: Option<&Pseudonym>,
+        persons: &mut Persons,
+        key: &PerturbationKey,
+    ) {
+        let person = parent.map(|p| persons.acquire_request(p, key));
+        if let Some(Some(old)) = self.parents.insert((origin, id.clone()), person) {
+            persons.release_request(old);
+        }
+    }
+
+    /// Takes (origin, id) out of the view, if it is there.
+    pub(crate) fn remove(&mut self, origin: GssCode, id: &RecordId, persons: &mut Persons) {
+        if let Some(Some(old)) = self.parents.remove(&(origin, id.clone())) {
+            persons.release_request(old);
+        }
+    }
+
+    /// Live requests.
+    pub(crate) fn live_count(&self) -> usize {
+        self.parents.len()
     }
 }

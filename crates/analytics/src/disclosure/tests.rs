@@ -167,10 +167,10 @@ proptest! {
         groups in groups(),
         distinct in any::<bool>(),
     ) {
-        let count = if distinct { Count::Participants } else { Count::Events(Stage::Start) };
+        let count = if distinct { Count::Participants { who: crate::query::Who::Everyone } } else { Count::Events(Stage::Start) };
         let raw = table(&groups, count);
         let control = DisclosureControl::default();
-        let released = control.release(&raw, &[if distinct { Measure::Participants } else { Measure::Starts }], 0);
+        let released = control.release(&raw, &[if distinct { Measure::Participants { who: crate::query::Who::Everyone } } else { Measure::Starts }], 0);
         let figures: Vec<Option<u64>> = released
             .rows()
             .iter()
