@@ -151,7 +151,7 @@ enum Command {
 #[derive(Subcommand)]
 enum CertsCommand {
     /// Create a CA per borough, a node certificate per borough, and one user
-    /// certificate per role (system, analyst, broker, admin).
+    /// certificate per role (system, analyst, researcher, broker, admin).
     Init {
         /// Folder to write into (one sub-folder per borough).
         #[arg(long)]

@@ -502,3 +502,105 @@ async fn the_joined_figure_links_participants_to_childcare_requests_across_borou
         other => panic!("a rate, not {other:?}"),
     }
 }
+
+fn private(measures: &[&str], epsilon_micros: u64) -> v1::PrivateQueryRequest {
+    v1::PrivateQueryRequest {
+        query: Some(request(measures, &["sex"])),
+        epsilon_micros,
+    }
+}
+
+async fn ask_private(
+    fed: &Federation,
+    role: &str,
+    req: v1::PrivateQueryRequest,
+) -> Result<v1::QueryReply, tonic::Status> {
+    let channel = fed.client_as(LAMBETH, role).await;
+    v1::query_client::QueryClient::new(channel)
+        .run_private(req)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Differential privacy for researchers outside the partnership: every answer
+/// spends from a budget kept in the store, a spent budget is RESOURCE_EXHAUSTED,
+/// and it stays spent after the node restarts. Each spend is audited.
+#[tokio::test]
+async fn a_researchers_privacy_budget_is_spent_refused_and_survives_a_restart() {
+    let mut fed = Federation::start(&[LAMBETH]).await;
+    ingest(&fed, LAMBETH, "restart", &people(0..30)).await;
+    let first = ask_private(&fed, "researcher", private(&["participants"], 500_000))
+        .await
+        .expect("answered");
+    let spend = first.privacy.expect("a private answer says what it spent");
+    assert_eq!(
+        (spend.spent_micros, spend.remaining_micros),
+        (500_000, 500_000)
+    );
+    // One count grouped by sex, with its total: sensitivity 2, ε 0.5, scale 4.
+    assert_eq!(spend.noise_scale, 4.0);
+    // Every cell of the domain is released: female, male, not known, and the total.
+    assert_eq!(first.rows.len(), 4);
+    assert!(first.disclosure.is_none());
+
+    ask_private(&fed, "researcher", private(&["participants"], 500_000))
+        .await
+        .expect("the rest of the budget");
+    let err = ask_private(&fed, "researcher", private(&["participants"], 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+
+    fed.inner.stop(gss(LAMBETH)).await.expect("stop Lambeth");
+    fed.inner
+        .restart(gss(LAMBETH))
+        .await
+        .expect("restart Lambeth");
+    let err = ask_private(&fed, "researcher", private(&["participants"], 1))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::ResourceExhausted,
+        "still spent after a restart: {err:?}"
+    );
+    let spends = fed
+        .store(LAMBETH)
+        .audit()
+        .entries()
+        .map(|e| e.expect("entry").entry)
+        .filter(|e| e.action == AuditAction::BudgetSpent)
+        .collect::<Vec<_>>();
+    assert_eq!(spends.len(), 2);
+    assert!(spends.iter().all(|e| e.actor.contains("researcher")));
+}
+
+/// Researchers get only noisy answers and analysts only disclosure-controlled
+/// ones; one answer may not spend more than a node allows.
+#[tokio::test]
+async fn researchers_and_analysts_each_call_only_their_own_method() {
+    let fed = Federation::start(&[LAMBETH]).await;
+    let err = ask_private(&fed, "analyst", private(&["referrals"], 100_000))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let err = ask(&fed, LAMBETH, "researcher", request(&["referrals"], &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let err = ask_private(&fed, "researcher", private(&["referrals"], 600_000))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("epsilon_micros"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(
+        fed.store(LAMBETH)
+            .privacy_spent(&format!("{LAMBETH}/researcher"))
+            .unwrap_or(0),
+        0
+    );
+}

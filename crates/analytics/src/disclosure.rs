@@ -7,6 +7,7 @@
 
 use crate::dimension::{Dimension, Stage};
 use crate::engine::{RawCell, RawTable};
+use crate::privacy::{discrete_laplace, Scale};
 use crate::query::{Count, Measure};
 use crate::Error;
 
@@ -19,6 +20,14 @@ pub const MIN_ROUNDING_BASE: u64 = 5;
 
 /// The largest adjustment the perturbation table makes, either way.
 pub const MAX_PERTURBATION: u64 = 2;
+
+/// The largest lifetime privacy budget a researcher may be given, in millionths
+/// of ε (ε = 1).
+pub const MAX_BUDGET_MICROS: u64 = 1_000_000;
+
+/// The most one differentially private answer may spend, in millionths of ε
+/// (ε = 0.5).
+pub const MAX_QUERY_EPSILON_MICROS: u64 = 500_000;
 
 /// The perturbation table: cell key → adjustment. Keys are uniform over 0..=255,
 /// so the adjustment is -2 with probability 26/256, -1 with 51/256, 0 with
@@ -338,6 +347,112 @@ impl DisclosureControl {
             released,
         }
     }
+}
+
+/// The noise a differentially private table gets: discrete Laplace with scale
+/// `sensitivity / ε` on every count, where `sensitivity` is how many released
+/// counts one person can change (by one each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivateNoise {
+    /// Released counts one person can change, each by at most one.
+    pub sensitivity: u64,
+    /// ε in millionths.
+    pub epsilon_micros: u64,
+}
+
+impl PrivateNoise {
+    /// The noise for `raw` at `epsilon_micros`: each count column changes by at
+    /// most one in one part and one total per person (the engine keeps one
+    /// record per person per count in private mode).
+    pub(crate) fn for_table(raw: &RawTable, epsilon_micros: u64) -> PrivateNoise {
+        let per_column = if raw.dims.is_empty() { 1 } else { 2 };
+        PrivateNoise {
+            sensitivity: raw.counts.len() as u64 * per_column,
+            epsilon_micros,
+        }
+    }
+
+    /// The Laplace scale as a number, for people.
+    pub fn scale(&self) -> f64 {
+        self.sensitivity as f64 * 1e6 / self.epsilon_micros.max(1) as f64
+    }
+}
+
+/// Releases `raw` (built in private mode) with discrete Laplace noise drawn
+/// exactly from `rng`: no suppression or rounding, since the noise is the
+/// protection; negative noisy counts are released as 0 and rates are computed
+/// from the noisy counts, both of which are post-processing and cost no privacy.
+pub(crate) fn release_private<R: rand::RngCore + ?Sized>(
+    raw: &RawTable,
+    measures: &[Measure],
+    as_of: u32,
+    noise: PrivateNoise,
+    rng: &mut R,
+) -> Result<Released, Error> {
+    let scale = Scale::new(noise.sensitivity * 1_000_000, noise.epsilon_micros)
+        .ok_or(Error::NoPrivacyBudget)?;
+    let noisy: Vec<Vec<u64>> = raw
+        .cells
+        .iter()
+        .map(|column| {
+            column
+                .iter()
+                .map(|c| {
+                    (c.value as i64)
+                        .saturating_add(discrete_laplace(rng, scale))
+                        .max(0) as u64
+                })
+                .collect()
+        })
+        .collect();
+    let column_of = |count: Count| raw.counts.iter().position(|&c| c == count);
+    let mut released = 0;
+    let rows = raw
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(row, raw_row)| {
+            let figures = measures
+                .iter()
+                .map(|&measure| {
+                    let values: Vec<u64> = measure
+                        .counts()
+                        .into_iter()
+                        .filter_map(|c| column_of(c).map(|i| noisy[i][row]))
+                        .collect();
+                    let figure = match (measure, values.as_slice()) {
+                        (Measure::JobOutcomeRate { months, .. }, _)
+                            if !cohort_can_be_mature(raw, &raw_row.codes, months, as_of) =>
+                        {
+                            Figure::NotApplicable
+                        }
+                        (_, [n]) => Figure::Count(*n),
+                        (_, [num, den]) if *den > 0 => {
+                            let rate = (*num).min(*den) as f64 * 100.0 / *den as f64;
+                            Figure::Rate((rate * 10.0).round() / 10.0)
+                        }
+                        _ => Figure::NotApplicable,
+                    };
+                    if matches!(figure, Figure::Count(_) | Figure::Rate(_)) {
+                        released += 1;
+                    }
+                    figure
+                })
+                .collect();
+            ReleasedRow {
+                codes: raw_row.codes.clone(),
+                figures,
+            }
+        })
+        .collect();
+    Ok(Released {
+        dims: raw.dims.clone(),
+        measures: measures.to_vec(),
+        rows,
+        control: DisclosureControl::default(),
+        suppressed: 0,
+        released,
+    })
 }
 
 /// Whether any start month in this row's period could be `months` before the

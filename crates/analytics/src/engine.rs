@@ -64,7 +64,26 @@ struct Axis {
 }
 
 impl Axis {
-    fn new(dim: Dimension, view: &EmploymentView) -> Axis {
+    /// The dense index of `code`, if it lies on this axis.
+    fn index(&self, code: u32) -> Option<u64> {
+        code.checked_sub(self.offset)
+            .filter(|&i| i < self.size)
+            .map(u64::from)
+    }
+
+    /// The axis of `dim`: a dimension's whole domain, and for periods the range
+    /// the data covers (controlled) or a fixed range before the reference month
+    /// that no record can move (private).
+    fn new(dim: Dimension, view: &EmploymentView, mode: Mode, as_of: u32) -> Axis {
+        if let (Mode::Private, Dimension::Period { grain, .. }) = (mode, dim) {
+            let lo = grain.period_of(as_of.saturating_sub(PRIVATE_MONTHS));
+            let hi = grain.period_of(as_of);
+            return Axis {
+                dim,
+                offset: lo,
+                size: hi - lo + 1,
+            };
+        }
         let (offset, size) = match dim {
             Dimension::ResidentBorough | Dimension::DeliveringBorough => (0, 33),
             Dimension::ResidentSubRegion | Dimension::DeliveringSubRegion => (0, 4),
@@ -138,6 +157,21 @@ fn counts_towards(
     }
 }
 
+/// How a table is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// For disclosure control: only the cells some record falls in.
+    Controlled,
+    /// For differential privacy: every cell of a domain no record can change, and
+    /// at most one record per person in each count, so that adding or removing a
+    /// person changes each count by at most one in one cell and one total.
+    Private,
+}
+
+/// How far back a private table's periods reach: five years before the
+/// reference month.
+const PRIVATE_MONTHS: u32 = 60;
+
 /// Evaluates `query` over the view. `as_of` is the month index of the reference
 /// month: cohorts are mature once their whole window lies before it.
 pub(crate) fn evaluate(
@@ -145,9 +179,14 @@ pub(crate) fn evaluate(
     view: &EmploymentView,
     persons: &Persons,
     as_of: u32,
+    mode: Mode,
 ) -> Result<RawTable, Error> {
     query.check()?;
-    let axes: Vec<Axis> = query.group_by.iter().map(|&d| Axis::new(d, view)).collect();
+    let axes: Vec<Axis> = query
+        .group_by
+        .iter()
+        .map(|&d| Axis::new(d, view, mode, as_of))
+        .collect();
     let first = axes.first().map_or(1, |a| a.size) as u64;
     let rest_axes = axes.get(1..).unwrap_or_default();
     let rest: u64 = rest_axes.iter().map(|a| u64::from(a.size)).product();
@@ -165,6 +204,10 @@ pub(crate) fn evaluate(
     let mut columns = Vec::with_capacity(counts.len());
     for &count in &counts {
         let mut keys: Vec<u64> = Vec::new();
+        let mut counted = match mode {
+            Mode::Controlled => Vec::new(),
+            Mode::Private => vec![false; people as usize],
+        };
         'rows: for r in 0..view.row_count() {
             if !view.live[r] || !counts_towards(view, persons, r, count, as_of) {
                 continue;
@@ -177,19 +220,27 @@ pub(crate) fn evaluate(
             }
             let mut rest_index = 0u64;
             for axis in rest_axes {
-                let Some(c) = code(view, r, axis.dim, count) else {
+                let Some(i) = code(view, r, axis.dim, count).and_then(|c| axis.index(c)) else {
                     continue 'rows;
                 };
-                rest_index = rest_index * u64::from(axis.size) + u64::from(c - axis.offset);
+                rest_index = rest_index * u64::from(axis.size) + i;
             }
             let first_index = match axes.first() {
                 None => 0,
-                Some(axis) => match code(view, r, axis.dim, count) {
-                    Some(c) => u64::from(c - axis.offset),
+                Some(axis) => match code(view, r, axis.dim, count).and_then(|c| axis.index(c)) {
+                    Some(i) => i,
                     None => continue 'rows,
                 },
             };
             let person = u64::from(view.person[r]);
+            if mode == Mode::Private {
+                // One record per person per count: the person's first that counts.
+                let seen = &mut counted[person as usize];
+                if *seen {
+                    continue;
+                }
+                *seen = true;
+            }
             keys.push((rest_index * people + person) * first + first_index);
         }
         keys.sort_unstable();
@@ -197,15 +248,11 @@ pub(crate) fn evaluate(
     }
 
     let mut rows = Vec::new();
-    let mut cell_rows: Vec<Vec<usize>> = Vec::with_capacity(counts.len());
-    for _ in &counts {
-        cell_rows.push(Vec::new());
-    }
     let mut index_of_cell = Vec::new();
     for f in 0..first {
         for r in 0..rest {
             let cell = (r * first + f) as usize;
-            if columns.iter().any(|c| !c.parts[cell].is_empty()) {
+            if mode == Mode::Private || columns.iter().any(|c| !c.parts[cell].is_empty()) {
                 index_of_cell.push(cell);
                 rows.push(RawRow {
                     codes: row_codes(&axes, Some(f), r),
@@ -216,13 +263,13 @@ pub(crate) fn evaluate(
     let mut equations = Vec::new();
     let mut totals_index = Vec::new();
     if has_totals {
-        for r in 0..rest {
-            let parts: Vec<usize> = index_of_cell
-                .iter()
-                .enumerate()
-                .filter(|(_, &cell)| cell as u64 / first == r)
-                .map(|(row, _)| row)
-                .collect();
+        // Cell `r * first + f` is a part of total `r`.
+        let mut parts_of: Vec<Vec<usize>> = vec![Vec::new(); rest as usize];
+        for (row, &cell) in index_of_cell.iter().enumerate() {
+            parts_of[cell / first as usize].push(row);
+        }
+        for (r, parts) in parts_of.into_iter().enumerate() {
+            let r = r as u64;
             if parts.is_empty() {
                 continue;
             }

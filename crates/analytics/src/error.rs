@@ -80,6 +80,19 @@ pub enum Error {
         /// The most allowed.
         max: usize,
     },
+    /// A differentially private answer was asked for with no ε to spend.
+    #[error("a differentially private answer needs an epsilon above 0")]
+    NoPrivacyBudget,
+    /// More ε asked for one answer than a node allows.
+    #[error(
+        "epsilon {asked_micros} (millionths) is more than the {max_micros} one answer may spend"
+    )]
+    EpsilonTooLarge {
+        /// What was asked.
+        asked_micros: u64,
+        /// The most one answer may spend.
+        max_micros: u64,
+    },
     /// A disclosure setting looser than its minimum.
     #[error("{setting} {given} is looser than the minimum {minimum}; disclosure control can be made stricter, never looser")]
     LooserThanMinimum {

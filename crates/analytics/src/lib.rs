@@ -13,6 +13,7 @@ mod dimension;
 pub mod disclosure;
 mod engine;
 mod error;
+mod privacy;
 mod query;
 mod view;
 
@@ -23,7 +24,7 @@ use borough_proto::{decode_payload, Payload};
 use borough_store::{Observer, RecordChange};
 
 pub use dimension::{Dimension, Grain, Stage};
-pub use disclosure::{DisclosureControl, Figure, Released, ReleasedRow};
+pub use disclosure::{DisclosureControl, Figure, PrivateNoise, Released, ReleasedRow};
 pub use engine::MAX_CELLS;
 pub use error::Error;
 pub use query::{Filter, Measure, Query, Who, MAX_GROUP_BY};
@@ -77,8 +78,50 @@ impl Analytics {
     pub fn answer(&self, query: &Query, as_of: Month) -> Result<Released, Error> {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let as_of = dimension::month_index(as_of);
-        let raw = engine::evaluate(query, &state.employment, &state.persons, as_of)?;
+        let raw = engine::evaluate(
+            query,
+            &state.employment,
+            &state.persons,
+            as_of,
+            engine::Mode::Controlled,
+        )?;
         Ok(self.control.release(&raw, &query.measures, as_of))
+    }
+
+    /// Answers `query` with differential privacy at `epsilon_micros` (millionths
+    /// of ε), with noise drawn from `rng` (the operating system's CSPRNG in a
+    /// node). The caller spends the budget first.
+    pub fn answer_private<R: rand::RngCore + ?Sized>(
+        &self,
+        query: &Query,
+        as_of: Month,
+        epsilon_micros: u64,
+        rng: &mut R,
+    ) -> Result<(Released, PrivateNoise), Error> {
+        if epsilon_micros == 0 {
+            return Err(Error::NoPrivacyBudget);
+        }
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let as_of = dimension::month_index(as_of);
+        let raw = engine::evaluate(
+            query,
+            &state.employment,
+            &state.persons,
+            as_of,
+            engine::Mode::Private,
+        )?;
+        drop(state);
+        let noise = PrivateNoise::for_table(&raw, epsilon_micros);
+        let released = disclosure::release_private(&raw, &query.measures, as_of, noise, rng)?;
+        Ok((released, noise))
+    }
+
+    /// The sensitivity a private answer to `query` would have, without answering
+    /// it, so the budget can be checked and spent first.
+    pub fn private_sensitivity(&self, query: &Query) -> Result<u64, Error> {
+        query.check()?;
+        let columns: u64 = query.measures.iter().map(|m| m.counts().len() as u64).sum();
+        Ok(columns * if query.group_by.is_empty() { 1 } else { 2 })
     }
 
     /// The disclosure control in force.

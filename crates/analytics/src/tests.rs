@@ -293,7 +293,14 @@ fn naive(
 /// The engine's table in the same shape as [`naive`].
 fn engine_cells(analytics: &Analytics, query: &Query, as_of: u32) -> Cells {
     let state = analytics.state.read().unwrap();
-    let raw = engine::evaluate(query, &state.employment, &state.persons, as_of).unwrap();
+    let raw = engine::evaluate(
+        query,
+        &state.employment,
+        &state.persons,
+        as_of,
+        engine::Mode::Controlled,
+    )
+    .unwrap();
     raw.rows
         .iter()
         .enumerate()
@@ -599,4 +606,68 @@ fn the_same_cell_asked_two_ways_gets_the_same_value() {
             assert_eq!(lambeth_row, alone[0], "seed {seed}");
         }
     }
+}
+
+/// Differential privacy: the noise on a private answer is discrete Laplace with
+/// scale sensitivity / ε. One count, no grouping: sensitivity 1, so at ε = 0.5
+/// the scale is 2 and the variance 2p/(1-p)² with p = exp(-1/2).
+#[test]
+fn private_noise_has_the_variance_its_epsilon_promises() {
+    use rand::SeedableRng;
+    let analytics = women_and_men(45, 3);
+    let query = Query {
+        dataset: Dataset::EmploymentParticipation,
+        measures: vec![Measure::Participants { who: Who::Everyone }],
+        group_by: vec![],
+        filters: vec![],
+    };
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let runs = 20_000;
+    let mut noise = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let (released, spent) = analytics
+            .answer_private(&query, month(20), 500_000, &mut rng)
+            .unwrap();
+        assert_eq!(spent.sensitivity, 1);
+        let Figure::Count(n) = released.rows()[0].figures[0] else {
+            panic!("a count")
+        };
+        noise.push(n as f64 - 45.0);
+    }
+    let p = (-0.5f64).exp();
+    let variance = 2.0 * p / (1.0 - p).powi(2);
+    let mean = noise.iter().sum::<f64>() / runs as f64;
+    let var = noise.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / runs as f64;
+    assert!(
+        mean.abs() < 5.0 * (variance / runs as f64).sqrt(),
+        "mean {mean}"
+    );
+    assert!(
+        (var - variance).abs() < 0.1 * variance,
+        "variance {var}, expected {variance}"
+    );
+}
+
+/// A private table has every cell of its domain, whether or not any record
+/// falls in it, so which cells appear says nothing about anyone.
+#[test]
+fn a_private_table_has_every_cell_of_its_domain() {
+    let analytics = women_and_men(20, 1);
+    let query = Query {
+        dataset: Dataset::EmploymentParticipation,
+        measures: vec![Measure::Referrals],
+        group_by: vec![Dimension::Sex],
+        filters: vec![],
+    };
+    let mut rng = rand::rng();
+    let (released, noise) = analytics
+        .answer_private(&query, month(20), 500_000, &mut rng)
+        .unwrap();
+    // Female, male, not known, and the total.
+    assert_eq!(released.rows().len(), 4);
+    assert_eq!(noise.sensitivity, 2);
+    let err = analytics
+        .answer_private(&query, month(20), 0, &mut rng)
+        .unwrap_err();
+    assert_eq!(err, Error::NoPrivacyBudget);
 }

@@ -12,8 +12,11 @@ pub enum Role {
     Node,
     /// A borough case system: ingest and erasure.
     System,
-    /// An analyst: aggregate queries.
+    /// An analyst of the partnership: aggregate queries under disclosure control.
     Analyst,
+    /// A researcher outside the partnership: differentially private queries,
+    /// each spending from a privacy budget.
+    Researcher,
     /// A childcare broker: matching and holds.
     Broker,
     /// An operator: status and audit.
@@ -22,10 +25,11 @@ pub enum Role {
 
 impl Role {
     /// Every role, in a stable order.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Node,
         Role::System,
         Role::Analyst,
+        Role::Researcher,
         Role::Broker,
         Role::Admin,
     ];
@@ -36,6 +40,7 @@ impl Role {
             Role::Node => "node",
             Role::System => "system",
             Role::Analyst => "analyst",
+            Role::Researcher => "researcher",
             Role::Broker => "broker",
             Role::Admin => "admin",
         }
@@ -57,7 +62,9 @@ impl FromStr for Role {
             .ok_or_else(|| {
                 Invalid::field(
                     "role",
-                    format!("`{s}` is not a role (node, system, analyst, broker, admin)"),
+                    format!(
+                        "`{s}` is not a role (node, system, analyst, researcher, broker, admin)"
+                    ),
                 )
             })
     }

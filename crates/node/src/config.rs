@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use borough_analytics::disclosure::{MAX_BUDGET_MICROS, MAX_QUERY_EPSILON_MICROS};
 use borough_analytics::disclosure::{MIN_ROUNDING_BASE, MIN_THRESHOLD};
 use borough_model::GssCode;
 use borough_sync::SyncLimits;
@@ -54,6 +55,12 @@ pub struct DisclosureSettings {
     /// Released counts are rounded to a multiple of this. At least (and by default)
     /// [`MIN_ROUNDING_BASE`].
     pub rounding_base: u64,
+    /// Each researcher's lifetime differential-privacy budget, in millionths of
+    /// ε. At most (and by default) [`MAX_BUDGET_MICROS`].
+    pub privacy_budget_micros: u64,
+    /// The most one differentially private answer may spend, in millionths of ε.
+    /// At most (and by default) [`MAX_QUERY_EPSILON_MICROS`].
+    pub max_query_epsilon_micros: u64,
 }
 
 impl Default for DisclosureSettings {
@@ -61,6 +68,8 @@ impl Default for DisclosureSettings {
         DisclosureSettings {
             threshold: MIN_THRESHOLD,
             rounding_base: MIN_ROUNDING_BASE,
+            privacy_budget_micros: MAX_BUDGET_MICROS,
+            max_query_epsilon_micros: MAX_QUERY_EPSILON_MICROS,
         }
     }
 }
@@ -166,6 +175,8 @@ struct ConfigFile {
 struct DisclosureSection {
     threshold: Option<u64>,
     rounding_base: Option<u64>,
+    privacy_budget_micros: Option<u64>,
+    max_query_epsilon_micros: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -346,9 +357,30 @@ fn disclosure(s: &DisclosureSection) -> Result<DisclosureSettings, (&'static str
         Some(v) => Ok(v),
         None => Ok(min),
     };
+    let at_most = |name: &'static str, v: Option<u64>, max: u64| match v {
+        Some(v) if v > max => Err((
+            name,
+            format!(
+                "{v} is looser than the maximum {max}; disclosure control can be made \
+                 stricter, never looser"
+            ),
+        )),
+        Some(v) => Ok(v),
+        None => Ok(max),
+    };
     Ok(DisclosureSettings {
         threshold: at_least("threshold", s.threshold, MIN_THRESHOLD)?,
         rounding_base: at_least("rounding_base", s.rounding_base, MIN_ROUNDING_BASE)?,
+        privacy_budget_micros: at_most(
+            "privacy_budget_micros",
+            s.privacy_budget_micros,
+            MAX_BUDGET_MICROS,
+        )?,
+        max_query_epsilon_micros: at_most(
+            "max_query_epsilon_micros",
+            s.max_query_epsilon_micros,
+            MAX_QUERY_EPSILON_MICROS,
+        )?,
     })
 }
 

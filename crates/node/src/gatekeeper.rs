@@ -21,6 +21,10 @@ static NEXT_REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 /// Which permission each gRPC service needs. Health and reflection need only a
 /// verified certificate; anything not listed is refused.
 fn permission_for(path: &str) -> Option<Option<Permission>> {
+    // Differentially private answers are a method of their own, for researchers.
+    if path == "/borough.v1.Query/RunPrivate" {
+        return Some(Some(Permission::QueryPrivately));
+    }
     let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
     Some(match service {
         "borough.v1.Replication" => Some(Permission::Replicate),

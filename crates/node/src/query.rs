@@ -13,6 +13,8 @@ use borough_store::{AuditAction, AuditEntry, AuditOutcome, Store};
 use borough_sync::{Connection, Direction, FlowBoard};
 use tonic::{Request, Response, Status};
 
+use crate::DisclosureSettings;
+
 /// How long a caught-up link may go without contact before its data counts as
 /// stale rather than current: the change feed sends keep-alives well within it.
 const CURRENT_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
@@ -25,6 +27,9 @@ pub(crate) struct QueryService {
     flows: FlowBoard,
     /// The peers this node is configured to pull from.
     peers: Vec<GssCode>,
+    /// Each researcher's budget and the most one answer may spend (millionths of ε).
+    budget_micros: u64,
+    max_query_micros: u64,
 }
 
 impl QueryService {
@@ -33,12 +38,15 @@ impl QueryService {
         store: Store,
         flows: FlowBoard,
         peers: Vec<GssCode>,
+        settings: DisclosureSettings,
     ) -> Self {
         QueryService {
             analytics,
             store,
             flows,
             peers,
+            budget_micros: settings.privacy_budget_micros,
+            max_query_micros: settings.max_query_epsilon_micros,
         }
     }
 }
@@ -237,9 +245,103 @@ impl v1::query_server::Query for QueryService {
             .map_err(|e| Status::internal(format!("query task failed: {e}")))?
             .map(Response::new)
     }
+
+    async fn run_private(
+        &self,
+        request: Request<v1::PrivateQueryRequest>,
+    ) -> Result<Response<v1::QueryReply>, Status> {
+        let caller = request
+            .extensions()
+            .get::<PeerIdentity>()
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("no verified client certificate"))?;
+        let request = request.into_inner();
+        let query = parse_query(&request.query.unwrap_or_default())?;
+        let epsilon = request.epsilon_micros;
+        let service = self.clone();
+        tokio::task::spawn_blocking(move || service.answer_private(&caller, &query, epsilon))
+            .await
+            .map_err(|e| Status::internal(format!("query task failed: {e}")))?
+            .map(Response::new)
+    }
 }
 
 impl QueryService {
+    /// Spends the researcher's budget (audited, durable) and only then answers
+    /// with noise: a crash between the two loses an answer, never a spend.
+    fn answer_private(
+        &self,
+        caller: &PeerIdentity,
+        query: &Query,
+        epsilon_micros: u64,
+    ) -> Result<v1::QueryReply, Status> {
+        if epsilon_micros == 0 || epsilon_micros > self.max_query_micros {
+            return Err(Status::invalid_argument(format!(
+                "epsilon_micros: {epsilon_micros} must be above 0 and at most {}",
+                self.max_query_micros
+            )));
+        }
+        let now = SystemTime::now();
+        let as_of = reference_month(now);
+        let who = caller.to_string();
+        let spent = self
+            .store
+            .spend_privacy_budget(&who, epsilon_micros, self.budget_micros, |spent| {
+                AuditEntry {
+                    at_unix_ms: unix_ms(now) as u64,
+                    actor: who.clone(),
+                    action: AuditAction::BudgetSpent,
+                    dataset: Some(query.dataset),
+                    peer: None,
+                    records: 0,
+                    outcome: AuditOutcome::Allowed,
+                    detail: format!(
+                        "{} epsilon_micros={epsilon_micros} spent_micros={} remaining_micros={}",
+                        describe(query),
+                        spent.spent,
+                        spent.remaining
+                    ),
+                }
+            })
+            .map_err(|e| match e {
+                borough_store::Error::BudgetExhausted { .. } => {
+                    Status::resource_exhausted(e.to_string())
+                }
+                e => {
+                    tracing::error!(error = %e, "privacy budget spend failed");
+                    Status::internal("the budget could not be spent, so nothing was answered")
+                }
+            })?;
+        // rand's thread generator is a CSPRNG seeded from the operating system:
+        // noise no one can predict or replay.
+        let mut rng = rand::rng();
+        let (released, noise) = self
+            .analytics
+            .answer_private(query, as_of, epsilon_micros, &mut rng)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let freshness = freshness(&self.store, &self.flows, &self.peers, query.dataset, now)
+            .map_err(|e| {
+                tracing::error!(error = %e, "freshness read failed");
+                Status::internal("the node could not read its store; see its log")
+            })?;
+        tracing::info!(researcher = %caller, dataset = %query.dataset, epsilon_micros, "private query answered");
+        Ok(v1::QueryReply {
+            query_id: String::new(),
+            dimensions: released.dims().iter().map(|d| d.name()).collect(),
+            measures: released.measures().iter().map(|m| m.name()).collect(),
+            rows: reply_rows(&released),
+            disclosure: None,
+            freshness,
+            reference_month: as_of.to_string(),
+            privacy: Some(v1::PrivacySpend {
+                epsilon_micros,
+                spent_micros: spent.spent,
+                remaining_micros: spent.remaining,
+                noise_scale: noise.scale(),
+            }),
+        })
+    }
+
     fn answer(&self, caller: &PeerIdentity, query: &Query) -> Result<v1::QueryReply, Status> {
         let now = SystemTime::now();
         let as_of = reference_month(now);
@@ -298,6 +400,7 @@ impl QueryService {
             }),
             freshness,
             reference_month: as_of.to_string(),
+            privacy: None,
         })
     }
 }

@@ -229,6 +229,7 @@ pub async fn serve(
         store.clone(),
         flows.clone(),
         node.config.peers.iter().map(|p| p.borough).collect(),
+        node.config.disclosure,
     ))
     .max_decoding_message_size(max_message)
     .max_encoding_message_size(max_message);

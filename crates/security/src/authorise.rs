@@ -15,6 +15,9 @@ pub enum Permission {
     Erase,
     /// Run aggregate queries (role analyst).
     Query,
+    /// Run differentially private queries against a privacy budget (role
+    /// researcher).
+    QueryPrivately,
     /// Match children to places and hold places (role broker).
     Broker,
     /// Read the node's status (role admin).
@@ -25,11 +28,12 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Replicate,
         Permission::Ingest,
         Permission::Erase,
         Permission::Query,
+        Permission::QueryPrivately,
         Permission::Broker,
         Permission::ReadStatus,
         Permission::Audit,
@@ -41,6 +45,7 @@ impl Permission {
             Permission::Replicate => Role::Node,
             Permission::Ingest | Permission::Erase => Role::System,
             Permission::Query => Role::Analyst,
+            Permission::QueryPrivately => Role::Researcher,
             Permission::Broker => Role::Broker,
             Permission::ReadStatus | Permission::Audit => Role::Admin,
         }
@@ -53,6 +58,7 @@ impl Permission {
             Permission::Ingest => "ingest records",
             Permission::Erase => "erase records",
             Permission::Query => "run queries",
+            Permission::QueryPrivately => "run differentially private queries",
             Permission::Broker => "broker places",
             Permission::ReadStatus => "read status",
             Permission::Audit => "read the audit log",

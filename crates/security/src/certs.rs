@@ -29,7 +29,13 @@ const CA_VALIDITY_DAYS: i64 = 3653;
 /// a habit worth keeping even on a private PKI).
 pub const LEAF_VALIDITY_DAYS: i64 = 397;
 /// The user certificates `init` issues for each borough, each named after its role.
-pub const INIT_USER_ROLES: [Role; 4] = [Role::System, Role::Analyst, Role::Broker, Role::Admin];
+pub const INIT_USER_ROLES: [Role; 5] = [
+    Role::System,
+    Role::Analyst,
+    Role::Researcher,
+    Role::Broker,
+    Role::Admin,
+];
 /// The organisation named in every borough-net certificate subject.
 const ORGANISATION: &str = "borough-net";
 

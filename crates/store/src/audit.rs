@@ -46,11 +46,13 @@ pub enum AuditAction {
     AuditRead,
     /// An analyst's query was answered with disclosure-controlled figures.
     Queried,
+    /// A researcher spent privacy budget on a differentially private answer.
+    BudgetSpent,
 }
 
 impl AuditAction {
     /// Every action, for decoding.
-    const ALL: [AuditAction; 9] = [
+    const ALL: [AuditAction; 10] = [
         AuditAction::Disclosed,
         AuditAction::Received,
         AuditAction::Refused,
@@ -60,6 +62,7 @@ impl AuditAction {
         AuditAction::StatusRead,
         AuditAction::AuditRead,
         AuditAction::Queried,
+        AuditAction::BudgetSpent,
     ];
 
     /// The action's name in the stored log and in reports.
@@ -74,6 +77,7 @@ impl AuditAction {
             AuditAction::StatusRead => "status-read",
             AuditAction::AuditRead => "audit-read",
             AuditAction::Queried => "queried",
+            AuditAction::BudgetSpent => "budget-spent",
         }
     }
 

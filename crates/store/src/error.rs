@@ -56,6 +56,19 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A differentially private answer would pass a researcher's budget.
+    #[error("{researcher} has spent {spent} of a privacy budget of {limit} (millionths of ε); {asked} more would pass it")]
+    BudgetExhausted {
+        /// Who asked.
+        researcher: String,
+        /// Spent before this request.
+        spent: u64,
+        /// What this request would spend.
+        asked: u64,
+        /// The budget.
+        limit: u64,
+    },
+
     /// A second observer was attached; a store keeps exactly one in step.
     #[error("store at {} already has an observer attached", path.display())]
     AlreadyObserved {

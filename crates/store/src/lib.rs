@@ -45,8 +45,8 @@ pub use local::{
     Erased, LocalIngest, LocalIngestOutcome, LocalMapping, LocalRef, MAX_LOCAL_REF_LEN,
 };
 pub use store::{
-    Applied, Change, Ingest, IngestOutcome, Observer, RecordChange, Store, StoreOptions,
-    StoredRecord,
+    Applied, BudgetSpent, Change, Ingest, IngestOutcome, Observer, RecordChange, Store,
+    StoreOptions, StoredRecord,
 };
 
 /// The on-disk layout version this build reads and writes. 2: own log entries no

@@ -20,6 +20,7 @@ use crate::error::sled_error;
 use crate::{Error, LocalRef, SCHEMA_VERSION};
 use local_index::{Hashing, LocalIndex, RefHash};
 pub use observer::{Observer, RecordChange};
+pub use privacy::BudgetSpent;
 
 /// The schema version whose local references `open` moves into their records.
 const LAST_VERSION_WITH_REF_KEYS: u32 = 2;
@@ -153,6 +154,8 @@ struct Inner {
     hashing: Hashing,
     /// Kept in step with every record write once attached (`Store::observe`).
     observer: OnceLock<Arc<dyn Observer>>,
+    /// Serialises privacy-budget spends (read, check, write).
+    budgets: Mutex<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -408,6 +411,7 @@ impl Store {
                 local,
                 hashing,
                 observer: OnceLock::new(),
+                budgets: Mutex::new(()),
             }),
         })
     }
@@ -1284,6 +1288,7 @@ fn index_local_refs(
 mod local_index;
 mod local_refs;
 mod observer;
+mod privacy;
 mod retention;
 
 #[cfg(test)]

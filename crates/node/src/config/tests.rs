@@ -125,6 +125,8 @@ fn disclosure_defaults_to_the_minimums() {
         DisclosureSettings {
             threshold: MIN_THRESHOLD,
             rounding_base: MIN_ROUNDING_BASE,
+            privacy_budget_micros: 1_000_000,
+            max_query_epsilon_micros: 500_000,
         }
     );
     assert_eq!(c.disclosure, DisclosureSettings::default());
@@ -147,6 +149,7 @@ fn stricter_disclosure_is_accepted() {
         DisclosureSettings {
             threshold: 25,
             rounding_base: 10,
+            ..DisclosureSettings::default()
         }
     );
     // Exactly the minimum is allowed; each key may be set alone.
@@ -169,6 +172,20 @@ fn looser_disclosure_is_refused_naming_the_key() {
         );
         assert_eq!(e, expected);
     }
+}
+
+#[test]
+fn a_larger_privacy_budget_is_refused_naming_the_key() {
+    for key in ["privacy_budget_micros", "max_query_epsilon_micros"] {
+        let e = error_of(&format!("{GOOD}\n[disclosure]\n{key} = 2000000\n"));
+        assert!(
+            e.contains(&format!("`disclosure.{key}`")) && e.contains("looser than the maximum"),
+            "{e}"
+        );
+    }
+    let text = format!("{GOOD}\n[disclosure]\nprivacy_budget_micros = 250000\n");
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), &text).unwrap();
+    assert_eq!(c.disclosure.privacy_budget_micros, 250_000);
 }
 
 #[test]

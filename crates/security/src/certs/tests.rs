@@ -148,11 +148,19 @@ fn the_ca_subject_names_the_borough() {
 }
 
 #[test]
-fn init_writes_a_ca_a_node_and_four_users_per_borough() {
+fn init_writes_a_ca_a_node_and_five_users_per_borough() {
     let out = tempfile::tempdir().unwrap();
     let report = init(out.path(), &[gss("E09000022"), gss("E09000028")]).unwrap();
     for borough in ["E09000022", "E09000028"] {
-        for stem in ["ca", "node", "system", "analyst", "broker", "admin"] {
+        for stem in [
+            "ca",
+            "node",
+            "system",
+            "analyst",
+            "researcher",
+            "broker",
+            "admin",
+        ] {
             for ext in ["pem", "key"] {
                 let path = out.path().join(borough).join(format!("{stem}.{ext}"));
                 assert!(path.is_file(), "{} missing", path.display());
@@ -171,7 +179,7 @@ fn init_writes_a_ca_a_node_and_four_users_per_borough() {
     );
     // Two files per stem per borough, and the partnership linkage and perturbation
     // keys.
-    assert_eq!(report.written.len(), 2 * 6 * 2 + 2);
+    assert_eq!(report.written.len(), 2 * 7 * 2 + 2);
 }
 
 #[test]
@@ -237,8 +245,8 @@ fn init_writes_every_key_with_mode_0600() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "key"))
         .collect();
-    // Six per borough, and the partnership linkage and perturbation keys.
-    assert_eq!(keys.len(), 8);
+    // Seven per borough, and the partnership linkage and perturbation keys.
+    assert_eq!(keys.len(), 9);
     for key in keys {
         assert_eq!(mode_of(key), 0o600, "{}", key.display());
     }
