@@ -4,7 +4,7 @@
 //! audited and stating how fresh each origin's data is, and only analysts may ask.
 
 use borough_model::{Dataset, Geography};
-use borough_proto::{input_any, v1};
+use borough_proto::v1;
 use borough_store::AuditAction;
 use tonic::Code;
 
@@ -40,25 +40,16 @@ fn people(range: std::ops::Range<u32>) -> Vec<String> {
 
 /// Ingests participants of `programme` at `borough`, one case per NI number.
 async fn ingest(fed: &Federation, borough: &str, programme: &str, ni_numbers: &[String]) {
-    let channel = fed.client_as(borough, "system").await;
-    let ops = ni_numbers
+    let rows = ni_numbers
         .iter()
-        .map(|ni| v1::IngestOp {
-            local_ref: format!("{programme}-{ni}"),
-            op: Some(v1::ingest_op::Op::Upsert(input_any(
-                EMPLOYMENT,
-                &participant(borough, ni, programme),
-            ))),
+        .map(|ni| {
+            (
+                format!("{programme}-{ni}"),
+                participant(borough, ni, programme),
+            )
         })
         .collect();
-    v1::ingest_client::IngestClient::new(channel)
-        .apply(v1::IngestBatch {
-            dataset: EMPLOYMENT.as_str().into(),
-            ops,
-            batch_ref: "participants".into(),
-        })
-        .await
-        .expect("participants accepted");
+    fed.ingest_inputs(borough, EMPLOYMENT, rows).await;
 }
 
 fn request(measures: &[&str], group_by: &[&str]) -> v1::QueryRequest {
@@ -418,50 +409,26 @@ fn childcare_request(borough: &str, ni_number: &str) -> v1::RequestInput {
 #[tokio::test]
 async fn the_joined_figure_links_participants_to_childcare_requests_across_boroughs() {
     let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
-    let channel = fed.client_as(LAMBETH, "system").await;
-    let ops = people(0..40)
+    let rows = people(0..40)
         .iter()
         .enumerate()
         .map(|(i, ni)| {
             let mut p = participant(LAMBETH, ni, "restart");
             // The first 30 report childcare as a barrier.
             p.childcare_barrier = if i < 30 { "yes" } else { "no" }.into();
-            v1::IngestOp {
-                local_ref: format!("case-{ni}"),
-                op: Some(v1::ingest_op::Op::Upsert(input_any(EMPLOYMENT, &p))),
-            }
+            (format!("case-{ni}"), p)
         })
         .collect();
-    v1::ingest_client::IngestClient::new(channel)
-        .apply(v1::IngestBatch {
-            dataset: EMPLOYMENT.as_str().into(),
-            ops,
-            batch_ref: "barrier".into(),
-        })
-        .await
-        .expect("participants accepted");
+    fed.ingest_inputs(LAMBETH, EMPLOYMENT, rows).await;
     // Southwark's brokers hold requests for 20 of the 30, and for 5 people with
     // no barrier, who must not count.
     let requesters: Vec<String> = people(0..20).into_iter().chain(people(32..37)).collect();
-    let channel = fed.client_as(SOUTHWARK, "system").await;
-    let ops = requesters
+    let rows = requesters
         .iter()
-        .map(|ni| v1::IngestOp {
-            local_ref: format!("request-{ni}"),
-            op: Some(v1::ingest_op::Op::Upsert(input_any(
-                Dataset::ChildcareRequests,
-                &childcare_request(SOUTHWARK, ni),
-            ))),
-        })
+        .map(|ni| (format!("request-{ni}"), childcare_request(SOUTHWARK, ni)))
         .collect();
-    v1::ingest_client::IngestClient::new(channel)
-        .apply(v1::IngestBatch {
-            dataset: Dataset::ChildcareRequests.as_str().into(),
-            ops,
-            batch_ref: "requests".into(),
-        })
-        .await
-        .expect("requests accepted");
+    fed.ingest_inputs(SOUTHWARK, Dataset::ChildcareRequests, rows)
+        .await;
     eventually("Lambeth to hold Southwark's requests", CONVERGE, || async {
         (fed.store(LAMBETH)
             .count(Dataset::ChildcareRequests, gss(SOUTHWARK))
@@ -602,5 +569,111 @@ async fn researchers_and_analysts_each_call_only_their_own_method() {
             .privacy_spent(&format!("{LAMBETH}/researcher"))
             .unwrap_or(0),
         0
+    );
+}
+
+/// The capacity and vacancies of sample providers' offers, as their inputs give them.
+fn capacity_and_vacancies(providers: &[(String, v1::ProviderInput)]) -> (u64, u64) {
+    providers
+        .iter()
+        .flat_map(|(_, p)| &p.offers)
+        .map(|o| {
+            let n = |s: &str| s.parse::<u64>().expect("sample numbers parse");
+            (n(&o.capacity), n(&o.vacancies))
+        })
+        .fold((0, 0), |(c, v), (oc, ov)| (c + oc, v + ov))
+}
+
+/// Childcare providers, places and vacancies are counted per provider borough
+/// over the node's own providers and the replicas it holds.
+#[tokio::test]
+async fn childcare_places_are_counted_per_provider_borough_across_the_federation() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    let ours = places(LAMBETH, 25);
+    let theirs = places(SOUTHWARK, 30);
+    fed.ingest(LAMBETH, ours.clone()).await;
+    fed.ingest(SOUTHWARK, theirs.clone()).await;
+    eventually("Lambeth to hold Southwark's places", CONVERGE, || async {
+        (fed.store(LAMBETH)
+            .count(Dataset::ChildcarePlaces, gss(SOUTHWARK))
+            .expect("count")
+            == 30)
+            .then_some(())
+    })
+    .await;
+    let req = v1::QueryRequest {
+        dataset: Dataset::ChildcarePlaces.as_str().into(),
+        measures: vec!["providers".into(), "places".into()],
+        group_by: vec!["provider-borough".into()],
+        filters: vec![],
+    };
+    let reply = ask(&fed, LAMBETH, "analyst", req).await.expect("answered");
+    let row = |code: &str| {
+        reply
+            .rows
+            .iter()
+            .find(|r| r.codes.first().map(String::as_str) == Some(code))
+            .unwrap_or_else(|| panic!("a row for {code}"))
+    };
+    for (borough, providers) in [(LAMBETH, &ours), (SOUTHWARK, &theirs)] {
+        let figures = &row(borough).figures;
+        let (capacity, _) = capacity_and_vacancies(providers);
+        let released = count(&figures[0]).expect("providers released");
+        assert!(
+            could_be(released, providers.len() as u64),
+            "{borough}: {released} providers"
+        );
+        let released = count(&figures[1]).expect("places released");
+        assert!(
+            could_be(released, capacity),
+            "{borough}: {released} of {capacity} places"
+        );
+    }
+    let total = count(&row("").figures[0]).expect("total released");
+    assert!(could_be(total, 55), "{total} providers in all");
+}
+
+/// Requests and distinct families are counted by home borough; a measure of
+/// another dataset is refused, naming it.
+#[tokio::test]
+async fn childcare_requests_count_families_by_home_borough() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    let rows = people(0..20)
+        .iter()
+        .map(|ni| (format!("request-{ni}"), childcare_request(SOUTHWARK, ni)))
+        .collect();
+    fed.ingest_inputs(SOUTHWARK, Dataset::ChildcareRequests, rows)
+        .await;
+    let mut req = v1::QueryRequest {
+        dataset: Dataset::ChildcareRequests.as_str().into(),
+        measures: vec!["requests".into(), "families".into()],
+        group_by: vec!["home-borough".into()],
+        filters: vec![],
+    };
+    let reply = ask(&fed, SOUTHWARK, "analyst", req.clone())
+        .await
+        .expect("answered");
+    let southwark = reply
+        .rows
+        .iter()
+        .find(|r| r.codes.first().map(String::as_str) == Some(SOUTHWARK))
+        .expect("a row for Southwark");
+    assert!(could_be(
+        count(&southwark.figures[0]).expect("requests"),
+        20
+    ));
+    assert!(could_be(
+        count(&southwark.figures[1]).expect("families"),
+        20
+    ));
+    req.measures.push("referrals".into());
+    let refused = ask(&fed, SOUTHWARK, "analyst", req)
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("referrals"),
+        "{}",
+        refused.message()
     );
 }

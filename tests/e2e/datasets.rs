@@ -4,7 +4,7 @@
 //! replicas and nothing else.
 
 use borough_model::{Dataset, Geography};
-use borough_proto::{input_any, v1};
+use borough_proto::v1;
 use prost::Message;
 
 use crate::support::*;
@@ -37,22 +37,8 @@ async fn ingest_participants(
     borough: &str,
     rows: Vec<(&str, v1::ParticipantInput)>,
 ) {
-    let channel = fed.client_as(borough, "system").await;
-    let ops = rows
-        .into_iter()
-        .map(|(local_ref, p)| v1::IngestOp {
-            local_ref: local_ref.into(),
-            op: Some(v1::ingest_op::Op::Upsert(input_any(EMPLOYMENT, &p))),
-        })
-        .collect();
-    v1::ingest_client::IngestClient::new(channel)
-        .apply(v1::IngestBatch {
-            dataset: EMPLOYMENT.as_str().into(),
-            ops,
-            batch_ref: "participants".into(),
-        })
-        .await
-        .expect("participants accepted");
+    let rows = rows.into_iter().map(|(r, p)| (r.to_string(), p)).collect();
+    fed.ingest_inputs(borough, EMPLOYMENT, rows).await;
 }
 
 /// `origin`'s employment record for `local_ref` as held at `at`, once it is there.

@@ -5,7 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use borough_model::{
-    AdultAgeBand, Borough, EligibilityGroup, GssCode, Month, Programme, Sex, SubRegion,
+    AdultAgeBand, AgeBand, Borough, Dataset, EligibilityGroup, FundedEntitlement, GssCode, Month,
+    OfstedGrade, Programme, ProviderType, SendNeed, Sex, SubRegion,
 };
 
 use crate::Error;
@@ -123,6 +124,28 @@ pub enum Dimension {
     Sex,
     /// Whether childcare was recorded as a barrier to work.
     ChildcareBarrier,
+    /// The borough a childcare provider is in.
+    ProviderBorough,
+    /// The sub-regional partnership of the provider's borough.
+    ProviderSubRegion,
+    /// The borough a family asking for childcare lives in.
+    HomeBorough,
+    /// The sub-regional partnership of the family's borough.
+    HomeSubRegion,
+    /// Ofsted's kind of provider.
+    ProviderType,
+    /// The provider's latest Ofsted grade.
+    OfstedGrade,
+    /// Whether the provider supports children with SEND.
+    SendSupport,
+    /// A child's age band: of an offer's places, or of the child asked for.
+    ChildAgeBand,
+    /// Whether care is (offered or needed) in term time only.
+    TermTimeOnly,
+    /// The child's special educational needs and disabilities.
+    SendNeed,
+    /// The funded entitlement a request claims (`none` if it claims none).
+    Entitlement,
     /// A period of time. Without a stage, each measure counts in the period its
     /// own event happened (referrals by referral month, job outcomes by job-outcome
     /// month); with one, every measure is over the records whose stage fell in the
@@ -137,7 +160,7 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension that is not a period, for listing in errors.
-    const PLAIN: [Dimension; 9] = [
+    const PLAIN: [Dimension; 20] = [
         Dimension::ResidentBorough,
         Dimension::DeliveringBorough,
         Dimension::ResidentSubRegion,
@@ -147,7 +170,73 @@ impl Dimension {
         Dimension::AgeBand,
         Dimension::Sex,
         Dimension::ChildcareBarrier,
+        Dimension::ProviderBorough,
+        Dimension::ProviderSubRegion,
+        Dimension::HomeBorough,
+        Dimension::HomeSubRegion,
+        Dimension::ProviderType,
+        Dimension::OfstedGrade,
+        Dimension::SendSupport,
+        Dimension::ChildAgeBand,
+        Dimension::TermTimeOnly,
+        Dimension::SendNeed,
+        Dimension::Entitlement,
     ];
+
+    /// The datasets that have this dimension.
+    pub fn datasets(self) -> &'static [Dataset] {
+        use Dataset::{ChildcarePlaces as Places, ChildcareRequests as Requests};
+        match self {
+            Dimension::ProviderBorough
+            | Dimension::ProviderSubRegion
+            | Dimension::ProviderType
+            | Dimension::OfstedGrade
+            | Dimension::SendSupport => &[Places],
+            Dimension::HomeBorough
+            | Dimension::HomeSubRegion
+            | Dimension::SendNeed
+            | Dimension::Entitlement => &[Requests],
+            Dimension::ChildAgeBand | Dimension::TermTimeOnly => &[Places, Requests],
+            _ => &[Dataset::EmploymentParticipation],
+        }
+    }
+
+    /// How many codes the dimension has (periods excepted: their range comes from
+    /// the data or the reference month).
+    pub(crate) fn domain_size(self) -> u32 {
+        match self {
+            d if d.is_borough() => 33,
+            d if d.is_sub_region() => 4,
+            Dimension::Programme => Programme::ALL.len() as u32,
+            Dimension::EligibilityGroup => EligibilityGroup::ALL.len() as u32,
+            Dimension::AgeBand => AdultAgeBand::ALL.len() as u32,
+            Dimension::Sex => Sex::ALL.len() as u32,
+            Dimension::ProviderType => ProviderType::ALL.len() as u32,
+            Dimension::OfstedGrade => OfstedGrade::ALL.len() as u32,
+            Dimension::ChildAgeBand => AgeBand::ALL.len() as u32,
+            Dimension::SendNeed => SendNeed::ALL.len() as u32,
+            // Every entitlement, and none.
+            Dimension::Entitlement => FundedEntitlement::ALL.len() as u32 + 1,
+            _ => 2,
+        }
+    }
+
+    fn is_sub_region(self) -> bool {
+        matches!(
+            self,
+            Dimension::ResidentSubRegion
+                | Dimension::DeliveringSubRegion
+                | Dimension::ProviderSubRegion
+                | Dimension::HomeSubRegion
+        )
+    }
+
+    fn is_yes_no(self) -> bool {
+        matches!(
+            self,
+            Dimension::ChildcareBarrier | Dimension::SendSupport | Dimension::TermTimeOnly
+        )
+    }
 
     /// The dimension's name in queries.
     pub fn name(self) -> String {
@@ -161,6 +250,17 @@ impl Dimension {
             Dimension::AgeBand => "age-band".into(),
             Dimension::Sex => "sex".into(),
             Dimension::ChildcareBarrier => "childcare-barrier".into(),
+            Dimension::ProviderBorough => "provider-borough".into(),
+            Dimension::ProviderSubRegion => "provider-sub-region".into(),
+            Dimension::HomeBorough => "home-borough".into(),
+            Dimension::HomeSubRegion => "home-sub-region".into(),
+            Dimension::ProviderType => "provider-type".into(),
+            Dimension::OfstedGrade => "ofsted-grade".into(),
+            Dimension::SendSupport => "send-support".into(),
+            Dimension::ChildAgeBand => "child-age-band".into(),
+            Dimension::TermTimeOnly => "term-time-only".into(),
+            Dimension::SendNeed => "send-need".into(),
+            Dimension::Entitlement => "entitlement".into(),
             Dimension::Period { stage: None, grain } => grain.as_str().into(),
             Dimension::Period {
                 stage: Some(stage),
@@ -173,7 +273,10 @@ impl Dimension {
     pub fn is_borough(self) -> bool {
         matches!(
             self,
-            Dimension::ResidentBorough | Dimension::DeliveringBorough
+            Dimension::ResidentBorough
+                | Dimension::DeliveringBorough
+                | Dimension::ProviderBorough
+                | Dimension::HomeBorough
         )
     }
 
@@ -192,35 +295,41 @@ impl Dimension {
         };
         let t = text.trim();
         Ok(match self {
-            Dimension::ResidentBorough | Dimension::DeliveringBorough => borough_code(
+            d if d.is_borough() => borough_code(
                 borough_of_text(t)
                     .ok_or_else(|| bad("is not a London borough's GSS code or name".into()))?,
             ),
-            Dimension::ResidentSubRegion | Dimension::DeliveringSubRegion => {
-                sub_region_code(sub_region_of_text(t).ok_or_else(|| {
-                    bad(format!(
-                        "is not a sub-region; allowed: {}",
-                        SUB_REGIONS
-                            .iter()
-                            .map(|(_, n)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?)
-            }
-            Dimension::Programme => enum_code(t, Programme::ALL, bad)?,
-            Dimension::EligibilityGroup => enum_code(t, EligibilityGroup::ALL, bad)?,
-            Dimension::AgeBand => enum_code(t, AdultAgeBand::ALL, bad)?,
-            Dimension::Sex => enum_code(t, Sex::ALL, bad)?,
-            Dimension::ChildcareBarrier => match t {
+            d if d.is_yes_no() => match t {
                 "yes" => 1,
                 "no" => 0,
                 _ => return Err(bad("is not yes or no".into())),
             },
+            Dimension::Entitlement if t == "none" => FundedEntitlement::ALL.len() as u32,
+            d if d.is_sub_region() => sub_region_code(sub_region_of_text(t).ok_or_else(|| {
+                bad(format!(
+                    "is not a sub-region; allowed: {}",
+                    SUB_REGIONS
+                        .iter()
+                        .map(|(_, n)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?),
+            Dimension::Programme => enum_code(t, Programme::ALL, bad)?,
+            Dimension::EligibilityGroup => enum_code(t, EligibilityGroup::ALL, bad)?,
+            Dimension::AgeBand => enum_code(t, AdultAgeBand::ALL, bad)?,
+            Dimension::Sex => enum_code(t, Sex::ALL, bad)?,
+            Dimension::ProviderType => enum_code(t, ProviderType::ALL, bad)?,
+            Dimension::OfstedGrade => enum_code(t, OfstedGrade::ALL, bad)?,
+            Dimension::ChildAgeBand => enum_code(t, AgeBand::ALL, bad)?,
+            Dimension::SendNeed => enum_code(t, SendNeed::ALL, bad)?,
+            Dimension::Entitlement => enum_code(t, FundedEntitlement::ALL, bad)?,
             Dimension::Period { grain, .. } => parse_period(grain, t).ok_or_else(|| {
                 let example = grain.label(grain.period_of(EXAMPLE_MONTH_INDEX));
                 bad(format!("is not a {} like {example}", grain.as_str()))
             })?,
+            // Every other dimension is a borough, sub-region or yes/no, above.
+            _ => return Err(bad("is not a value of this dimension".into())),
         })
     }
 
@@ -228,7 +337,7 @@ impl Dimension {
     /// label otherwise.
     pub fn code_text(self, code: u32) -> String {
         match self {
-            Dimension::ResidentBorough | Dimension::DeliveringBorough => {
+            d if d.is_borough() => {
                 borough_of_code(code).map_or_else(String::new, |b| b.gss.to_string())
             }
             _ => self.label(code),
@@ -238,18 +347,27 @@ impl Dimension {
     /// The label of code `code`, as released.
     pub fn label(self, code: u32) -> String {
         match self {
-            Dimension::ResidentBorough | Dimension::DeliveringBorough => {
+            d if d.is_borough() => {
                 borough_of_code(code).map_or_else(String::new, |b| b.name.to_string())
             }
-            Dimension::ResidentSubRegion | Dimension::DeliveringSubRegion => SUB_REGIONS
+            d if d.is_sub_region() => SUB_REGIONS
                 .get(code as usize)
                 .map_or_else(String::new, |(_, n)| (*n).to_string()),
+            d if d.is_yes_no() => if code == 1 { "yes" } else { "no" }.into(),
             Dimension::Programme => enum_label(code, Programme::ALL),
             Dimension::EligibilityGroup => enum_label(code, EligibilityGroup::ALL),
             Dimension::AgeBand => enum_label(code, AdultAgeBand::ALL),
             Dimension::Sex => enum_label(code, Sex::ALL),
-            Dimension::ChildcareBarrier => if code == 1 { "yes" } else { "no" }.into(),
+            Dimension::ProviderType => enum_label(code, ProviderType::ALL),
+            Dimension::OfstedGrade => enum_label(code, OfstedGrade::ALL),
+            Dimension::ChildAgeBand => enum_label(code, AgeBand::ALL),
+            Dimension::SendNeed => enum_label(code, SendNeed::ALL),
+            Dimension::Entitlement if code as usize == FundedEntitlement::ALL.len() => {
+                "none".into()
+            }
+            Dimension::Entitlement => enum_label(code, FundedEntitlement::ALL),
             Dimension::Period { grain, .. } => grain.label(code),
+            _ => String::new(),
         }
     }
 }

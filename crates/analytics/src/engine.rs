@@ -74,7 +74,7 @@ impl Axis {
     /// The axis of `dim`: a dimension's whole domain, and for periods the range
     /// the data covers (controlled) or a fixed range before the reference month
     /// that no record can move (private).
-    fn new(dim: Dimension, view: &EmploymentView, mode: Mode, as_of: u32) -> Axis {
+    fn new(dim: Dimension, facts: &dyn Facts, mode: Mode, as_of: u32) -> Axis {
         if let (Mode::Private, Dimension::Period { grain, .. }) = (mode, dim) {
             let lo = grain.period_of(as_of.saturating_sub(PRIVATE_MONTHS));
             let hi = grain.period_of(as_of);
@@ -85,75 +85,126 @@ impl Axis {
             };
         }
         let (offset, size) = match dim {
-            Dimension::ResidentBorough | Dimension::DeliveringBorough => (0, 33),
-            Dimension::ResidentSubRegion | Dimension::DeliveringSubRegion => (0, 4),
-            Dimension::Programme => (0, 4),
-            Dimension::EligibilityGroup => (0, 3),
-            Dimension::AgeBand => (0, 5),
-            Dimension::Sex => (0, 3),
-            Dimension::ChildcareBarrier => (0, 2),
-            Dimension::Period { grain, .. } => match view.month_range {
+            Dimension::Period { grain, .. } => match facts.month_range() {
                 None => (0, 1),
                 Some((lo, hi)) => {
                     let (lo, hi) = (grain.period_of(lo), grain.period_of(hi));
                     (lo, hi - lo + 1)
                 }
             },
+            plain => (0, plain.domain_size()),
         };
         Axis { dim, offset, size }
     }
 }
 
-/// The code of `dim` for row `r`, counted as `count`; `None` when the record has
-/// no such value (a period of a stage it has not reached).
-fn code(view: &EmploymentView, r: usize, dim: Dimension, count: Count) -> Option<u32> {
-    Some(match dim {
-        Dimension::ResidentBorough => u32::from(view.resident[r]),
-        Dimension::DeliveringBorough => u32::from(view.delivering[r]),
-        Dimension::ResidentSubRegion => sub_region_of_borough(u32::from(view.resident[r])),
-        Dimension::DeliveringSubRegion => sub_region_of_borough(u32::from(view.delivering[r])),
-        Dimension::Programme => u32::from(view.programme[r]),
-        Dimension::EligibilityGroup => u32::from(view.eligibility[r]),
-        Dimension::AgeBand => u32::from(view.age_band[r]),
-        Dimension::Sex => u32::from(view.sex[r]),
-        Dimension::ChildcareBarrier => u32::from(view.barrier[r]),
-        Dimension::Period { stage, grain } => {
-            let stage = stage.unwrap_or(count.own_stage());
-            let m = view.months[stage_column(stage)][r];
-            if m == 0 {
-                return None;
-            }
-            grain.period_of(m)
-        }
-    })
+/// One dataset's view as the engine reads it: rows (live or dead), the subject
+/// each row is about (a person, a provider, a family: what distinct counts and
+/// record keys are of), codes per dimension, and which counts a row adds to.
+pub(crate) trait Facts {
+    /// Rows, live or dead.
+    fn rows(&self) -> usize;
+    /// Whether row `r` holds a live record.
+    fn live(&self, r: usize) -> bool;
+    /// The dense id of what row `r` is about.
+    fn subject(&self, r: usize) -> u32;
+    /// An upper bound on every subject id.
+    fn subject_bound(&self) -> u32;
+    /// The record key of subject `s`.
+    fn subject_key(&self, s: u32) -> u8;
+    /// The code of `dim` for row `r` counted as `count`; `None` when the record
+    /// has no such value (a period of a stage it has not reached).
+    fn code(&self, r: usize, dim: Dimension, count: Count) -> Option<u32>;
+    /// How much row `r` adds to `count` at reference month `as_of`: 0 if
+    /// nothing, 1 for a record, more for a sum such as places.
+    fn weight(&self, r: usize, count: Count, as_of: u32) -> u64;
+    /// The earliest and latest month index of any record, for period axes.
+    fn month_range(&self) -> Option<(u32, u32)> {
+        None
+    }
 }
 
-/// Whether row `r` counts towards `count` at reference month `as_of`.
-fn counts_towards(
-    view: &EmploymentView,
-    persons: &Persons,
-    r: usize,
-    count: Count,
-    as_of: u32,
-) -> bool {
-    let month = |stage: Stage| view.months[stage_column(stage)][r];
-    let mature = |months: u32| {
-        let start = month(Stage::Start);
-        start != 0 && start + months <= as_of
-    };
-    let among = |who: Who| match who {
-        Who::Everyone => true,
-        Who::ChildcareBarrier => view.barrier[r],
-        Who::BarrierWithRequest => view.barrier[r] && persons.has_request(view.person[r]),
-    };
-    match count {
-        Count::Events(stage) => month(stage) != 0,
-        Count::Participants { who } => among(who),
-        Count::CohortStarters { months, who } => among(who) && mature(months),
-        Count::CohortOutcomes { months, who } => {
-            let outcome = month(Stage::JobOutcome);
-            among(who) && mature(months) && outcome != 0 && outcome - month(Stage::Start) <= months
-        }
+/// `employment-participation` with the people it names.
+pub(crate) struct EmploymentFacts<'a> {
+    pub(crate) view: &'a EmploymentView,
+    pub(crate) persons: &'a Persons,
+}
+
+impl Facts for EmploymentFacts<'_> {
+    fn rows(&self) -> usize {
+        self.view.row_count()
+    }
+
+    fn live(&self, r: usize) -> bool {
+        self.view.live[r]
+    }
+
+    fn subject(&self, r: usize) -> u32 {
+        self.view.person[r]
+    }
+
+    fn subject_bound(&self) -> u32 {
+        self.persons.id_bound()
+    }
+
+    fn subject_key(&self, s: u32) -> u8 {
+        self.persons.key(s)
+    }
+
+    fn month_range(&self) -> Option<(u32, u32)> {
+        self.view.month_range
+    }
+
+    fn code(&self, r: usize, dim: Dimension, count: Count) -> Option<u32> {
+        let view = self.view;
+        Some(match dim {
+            Dimension::ResidentBorough => u32::from(view.resident[r]),
+            Dimension::DeliveringBorough => u32::from(view.delivering[r]),
+            Dimension::ResidentSubRegion => sub_region_of_borough(u32::from(view.resident[r])),
+            Dimension::DeliveringSubRegion => sub_region_of_borough(u32::from(view.delivering[r])),
+            Dimension::Programme => u32::from(view.programme[r]),
+            Dimension::EligibilityGroup => u32::from(view.eligibility[r]),
+            Dimension::AgeBand => u32::from(view.age_band[r]),
+            Dimension::Sex => u32::from(view.sex[r]),
+            Dimension::ChildcareBarrier => u32::from(view.barrier[r]),
+            Dimension::Period { stage, grain } => {
+                let stage = stage.unwrap_or(count.own_stage());
+                let m = view.months[stage_column(stage)][r];
+                if m == 0 {
+                    return None;
+                }
+                grain.period_of(m)
+            }
+            _ => return None,
+        })
+    }
+
+    fn weight(&self, r: usize, count: Count, as_of: u32) -> u64 {
+        let view = self.view;
+        let month = |stage: Stage| view.months[stage_column(stage)][r];
+        let mature = |months: u32| {
+            let start = month(Stage::Start);
+            start != 0 && start + months <= as_of
+        };
+        let among = |who: Who| match who {
+            Who::Everyone => true,
+            Who::ChildcareBarrier => view.barrier[r],
+            Who::BarrierWithRequest => view.barrier[r] && self.persons.has_request(view.person[r]),
+        };
+        let counts = match count {
+            Count::Events(stage) => month(stage) != 0,
+            Count::Participants { who } => among(who),
+            Count::CohortStarters { months, who } => among(who) && mature(months),
+            Count::CohortOutcomes { months, who } => {
+                let outcome = month(Stage::JobOutcome);
+                among(who)
+                    && mature(months)
+                    && outcome != 0
+                    && outcome - month(Stage::Start) <= months
+            }
+            _ => false,
+        };
+        u64::from(counts)
     }
 }
 
@@ -176,8 +227,7 @@ const PRIVATE_MONTHS: u32 = 60;
 /// month: cohorts are mature once their whole window lies before it.
 pub(crate) fn evaluate(
     query: &Query,
-    view: &EmploymentView,
-    persons: &Persons,
+    facts: &dyn Facts,
     as_of: u32,
     mode: Mode,
 ) -> Result<RawTable, Error> {
@@ -185,7 +235,7 @@ pub(crate) fn evaluate(
     let axes: Vec<Axis> = query
         .group_by
         .iter()
-        .map(|&d| Axis::new(d, view, mode, as_of))
+        .map(|&d| Axis::new(d, facts, mode, as_of))
         .collect();
     let first = axes.first().map_or(1, |a| a.size) as u64;
     let rest_axes = axes.get(1..).unwrap_or_default();
@@ -199,40 +249,45 @@ pub(crate) fn evaluate(
         });
     }
     let counts: Vec<Count> = query.measures.iter().flat_map(|m| m.counts()).collect();
-    let people = u64::from(persons.id_bound().max(1));
+    let people = u64::from(facts.subject_bound().max(1));
 
     let mut columns = Vec::with_capacity(counts.len());
     for &count in &counts {
-        let mut keys: Vec<u64> = Vec::new();
+        // Sort keys and the weight each carries (1 for a record).
+        let mut keys: Vec<(u64, u32)> = Vec::new();
         let mut counted = match mode {
             Mode::Controlled => Vec::new(),
             Mode::Private => vec![false; people as usize],
         };
-        'rows: for r in 0..view.row_count() {
-            if !view.live[r] || !counts_towards(view, persons, r, count, as_of) {
+        'rows: for r in 0..facts.rows() {
+            if !facts.live(r) {
+                continue;
+            }
+            let weight = facts.weight(r, count, as_of);
+            if weight == 0 {
                 continue;
             }
             for filter in &query.filters {
-                match code(view, r, filter.dimension, count) {
+                match facts.code(r, filter.dimension, count) {
                     Some(c) if filter.codes.contains(&c) => {}
                     _ => continue 'rows,
                 }
             }
             let mut rest_index = 0u64;
             for axis in rest_axes {
-                let Some(i) = code(view, r, axis.dim, count).and_then(|c| axis.index(c)) else {
+                let Some(i) = facts.code(r, axis.dim, count).and_then(|c| axis.index(c)) else {
                     continue 'rows;
                 };
                 rest_index = rest_index * u64::from(axis.size) + i;
             }
             let first_index = match axes.first() {
                 None => 0,
-                Some(axis) => match code(view, r, axis.dim, count).and_then(|c| axis.index(c)) {
+                Some(axis) => match facts.code(r, axis.dim, count).and_then(|c| axis.index(c)) {
                     Some(i) => i,
                     None => continue 'rows,
                 },
             };
-            let person = u64::from(view.person[r]);
+            let person = u64::from(facts.subject(r));
             if mode == Mode::Private {
                 // One record per person per count: the person's first that counts.
                 let seen = &mut counted[person as usize];
@@ -241,10 +296,11 @@ pub(crate) fn evaluate(
                 }
                 *seen = true;
             }
-            keys.push((rest_index * people + person) * first + first_index);
+            let key = (rest_index * people + person) * first + first_index;
+            keys.push((key, weight.min(u64::from(u32::MAX)) as u32));
         }
-        keys.sort_unstable();
-        columns.push(tally(&keys, count, persons, first, rest, people));
+        keys.sort_unstable_by_key(|&(key, _)| key);
+        columns.push(tally(&keys, count, facts, first, rest, people));
     }
 
     let mut rows = Vec::new();
@@ -338,9 +394,10 @@ impl Tally {
         }
     }
 
-    /// Counts one more entry: a record, and whether it is a new person here.
-    fn add(&mut self, distinct: bool, new_person: bool, key: u8) {
-        match (distinct, new_person) {
+    /// Counts one more entry: a record adding `weight`, and whether it is a new
+    /// subject here. A distinct count adds one per new subject, whatever the weight.
+    fn add(&mut self, distinct: bool, new_subject: bool, key: u8, weight: u32) {
+        match (distinct, new_subject) {
             (true, false) => {}
             (true, true) => {
                 self.value += 1;
@@ -348,7 +405,7 @@ impl Tally {
                 self.key_sum += u64::from(key);
             }
             (false, new) => {
-                self.value += 1;
+                self.value += u64::from(weight);
                 self.persons += u64::from(new);
                 self.key_sum += u64::from(key);
             }
@@ -365,9 +422,9 @@ struct Column {
 /// Counts sorted keys `(rest * people + person) * first + f`: equal keys are one
 /// person in one part; a run of one `(rest, person)` is one person in the total.
 fn tally(
-    keys: &[u64],
+    keys: &[(u64, u32)],
     count: Count,
-    persons: &Persons,
+    facts: &dyn Facts,
     first: u64,
     rest: u64,
     people: u64,
@@ -376,15 +433,15 @@ fn tally(
     let mut totals = vec![Tally::default(); rest as usize];
     let distinct = count.is_distinct();
     let mut previous: Option<u64> = None;
-    for &k in keys {
+    for &(k, weight) in keys {
         let f = k % first;
         let rest_person = k / first;
         let (r, person) = (rest_person / people, rest_person % people);
-        let key = persons.key(person as u32);
+        let key = facts.subject_key(person as u32);
         let new_in_part = previous != Some(k);
         let new_in_total = previous.is_none_or(|p| p / first != rest_person);
-        parts[(r * first + f) as usize].add(distinct, new_in_part, key);
-        totals[r as usize].add(distinct, new_in_total, key);
+        parts[(r * first + f) as usize].add(distinct, new_in_part, key, weight);
+        totals[r as usize].add(distinct, new_in_total, key, weight);
         previous = Some(k);
     }
     Column { parts, totals }

@@ -38,9 +38,11 @@ pub enum Error {
         /// The dimension filtered on.
         dimension: String,
     },
-    /// A dataset this node cannot answer queries about yet.
-    #[error("queries over {dataset} are not available; query employment-participation")]
-    DatasetNotQueryable {
+    /// A measure or dimension of another dataset than the one asked about.
+    #[error("{what} does not belong to dataset {dataset}")]
+    NotInDataset {
+        /// The measure or dimension.
+        what: String,
         /// The dataset asked about.
         dataset: Dataset,
     },
@@ -83,6 +85,14 @@ pub enum Error {
     /// A differentially private answer was asked for with no ε to spend.
     #[error("a differentially private answer needs an epsilon above 0")]
     NoPrivacyBudget,
+    /// A measure that sums quantities (places, vacancies) rather than counting
+    /// records: one record can move it by more than one, so no calibrated noise
+    /// bounds what it reveals.
+    #[error("measure {measure} sums quantities and has no differentially private form; ask a partnership analyst")]
+    NotPrivate {
+        /// The measure.
+        measure: String,
+    },
     /// More ε asked for one answer than a node allows.
     #[error(
         "epsilon {asked_micros} (millionths) is more than the {max_micros} one answer may spend"

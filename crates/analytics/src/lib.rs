@@ -29,7 +29,8 @@ pub use engine::MAX_CELLS;
 pub use error::Error;
 pub use query::{Filter, Measure, Query, Who, MAX_GROUP_BY};
 
-use view::{EmploymentView, Persons, RequestsView};
+use engine::EmploymentFacts;
+use view::{EmploymentView, Persons, PlacesView, RequestsView};
 
 /// The node's analytics: the views, kept in step with the store, and the
 /// disclosure control every answer goes through.
@@ -43,10 +44,33 @@ pub struct Analytics {
 struct State {
     persons: Persons,
     employment: EmploymentView,
+    places: PlacesView,
     requests: RequestsView,
     /// Stored payloads that did not decode: the store only holds checked
     /// records, so this stays 0 unless the directory is damaged.
     undecodable: u64,
+}
+
+impl State {
+    /// Evaluates `query` over the view of its dataset.
+    fn evaluate(
+        &self,
+        query: &Query,
+        as_of: u32,
+        mode: engine::Mode,
+    ) -> Result<engine::RawTable, Error> {
+        match query.dataset {
+            Dataset::EmploymentParticipation => {
+                let facts = EmploymentFacts {
+                    view: &self.employment,
+                    persons: &self.persons,
+                };
+                engine::evaluate(query, &facts, as_of, mode)
+            }
+            Dataset::ChildcarePlaces => engine::evaluate(query, &self.places, as_of, mode),
+            Dataset::ChildcareRequests => engine::evaluate(query, &self.requests, as_of, mode),
+        }
+    }
 }
 
 /// How big the views are, for the benchmark and for operators.
@@ -54,6 +78,8 @@ struct State {
 pub struct ViewSize {
     /// Live employment records.
     pub employment_records: usize,
+    /// Live childcare provider records.
+    pub childcare_providers: usize,
     /// Live childcare requests.
     pub childcare_requests: usize,
     /// Distinct people named by live records.
@@ -78,13 +104,7 @@ impl Analytics {
     pub fn answer(&self, query: &Query, as_of: Month) -> Result<Released, Error> {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let as_of = dimension::month_index(as_of);
-        let raw = engine::evaluate(
-            query,
-            &state.employment,
-            &state.persons,
-            as_of,
-            engine::Mode::Controlled,
-        )?;
+        let raw = state.evaluate(query, as_of, engine::Mode::Controlled)?;
         Ok(self.control.release(&raw, &query.measures, as_of))
     }
 
@@ -101,15 +121,10 @@ impl Analytics {
         if epsilon_micros == 0 {
             return Err(Error::NoPrivacyBudget);
         }
+        self.private_sensitivity(query)?;
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let as_of = dimension::month_index(as_of);
-        let raw = engine::evaluate(
-            query,
-            &state.employment,
-            &state.persons,
-            as_of,
-            engine::Mode::Private,
-        )?;
+        let raw = state.evaluate(query, as_of, engine::Mode::Private)?;
         drop(state);
         let noise = PrivateNoise::for_table(&raw, epsilon_micros);
         let released = disclosure::release_private(&raw, &query.measures, as_of, noise, rng)?;
@@ -120,6 +135,13 @@ impl Analytics {
     /// it, so the budget can be checked and spent first.
     pub fn private_sensitivity(&self, query: &Query) -> Result<u64, Error> {
         query.check()?;
+        if let Some(m) = query
+            .measures
+            .iter()
+            .find(|m| m.counts().iter().any(|c| c.is_sum()))
+        {
+            return Err(Error::NotPrivate { measure: m.name() });
+        }
         let columns: u64 = query.measures.iter().map(|m| m.counts().len() as u64).sum();
         Ok(columns * if query.group_by.is_empty() { 1 } else { 2 })
     }
@@ -134,6 +156,7 @@ impl Analytics {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         ViewSize {
             employment_records: state.employment.live_count(),
+            childcare_providers: state.places.live_count(),
             childcare_requests: state.requests.live_count(),
             persons: state.persons.len(),
             undecodable: state.undecodable,
@@ -143,45 +166,43 @@ impl Analytics {
 
 impl Observer for Analytics {
     fn records_changed(&self, dataset: Dataset, origin: GssCode, changes: &[RecordChange<'_>]) {
-        if dataset == Dataset::ChildcarePlaces {
-            return;
-        }
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let State {
             persons,
             employment,
+            places,
             requests,
             undecodable,
         } = &mut *state;
         for change in changes {
-            let decoded = change.payload.map(|bytes| decode_payload(dataset, bytes));
+            let decoded = match change.payload.map(|bytes| decode_payload(dataset, bytes)) {
+                None => None,
+                Some(Ok(payload)) => Some(payload),
+                Some(Err(_)) => {
+                    *undecodable += 1;
+                    tracing::warn!(dataset = %dataset, origin = %origin, id = %change.id, "stored record does not decode; left out of the analytical view");
+                    None
+                }
+            };
             match (dataset, decoded) {
+                (_, Some(Payload::EmploymentParticipation(record))) => {
+                    employment.upsert(origin, change.id, &record, persons, &self.key);
+                }
+                (_, Some(Payload::ChildcarePlace(place))) => {
+                    places.upsert(origin, change.id, &place, &self.key);
+                }
+                (_, Some(Payload::ChildcareRequest(request))) => {
+                    requests.upsert(origin, change.id, &request, persons, &self.key);
+                }
                 (Dataset::EmploymentParticipation, None) => {
                     employment.remove(origin, change.id, persons)
                 }
+                (Dataset::ChildcarePlaces, None) => places.remove(origin, change.id),
                 (Dataset::ChildcareRequests, None) => requests.remove(origin, change.id, persons),
-                // Places are returned early above.
-                (Dataset::ChildcarePlaces, None) => {}
-                (_, Some(Ok(Payload::EmploymentParticipation(record)))) => {
-                    employment.upsert(origin, change.id, &record, persons, &self.key);
-                }
-                (_, Some(Ok(Payload::ChildcareRequest(request)))) => {
-                    let parent = request.parent_pseudonym.as_ref();
-                    requests.upsert(origin, change.id, parent, persons, &self.key);
-                }
-                (_, Some(_)) => {
-                    *undecodable += 1;
-                    match dataset {
-                        Dataset::EmploymentParticipation => {
-                            employment.remove(origin, change.id, persons)
-                        }
-                        _ => requests.remove(origin, change.id, persons),
-                    }
-                    tracing::warn!(dataset = %dataset, origin = %origin, id = %change.id, "stored record does not decode; left out of the analytical view");
-                }
             }
         }
     }
 }
+
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,18 @@ pub enum Measure {
         /// Which starters make up the cohort.
         who: Who,
     },
+    /// Childcare providers (distinct).
+    Providers,
+    /// Childcare places (capacity of the offers counted).
+    Places,
+    /// Vacant places.
+    Vacancies,
+    /// Places on offers that deliver a funded entitlement.
+    FundedPlaces,
+    /// Childcare requests.
+    Requests,
+    /// Distinct families asking (by family link, else parent pseudonym).
+    Families,
 }
 
 /// Which people a measure is about. The joined figure the partnership exists for
@@ -89,6 +101,14 @@ impl Measure {
             all.push(Measure::JobOutcomeRate { months: 6, who });
             all.push(Measure::JobOutcomeRate { months: 12, who });
         }
+        all.extend([
+            Measure::Providers,
+            Measure::Places,
+            Measure::Vacancies,
+            Measure::FundedPlaces,
+            Measure::Requests,
+            Measure::Families,
+        ]);
         all
     }
 
@@ -104,6 +124,23 @@ impl Measure {
             Measure::JobOutcomeRate { months, who } => {
                 format!("{}job-outcome-rate-{months}m", who.prefix())
             }
+            Measure::Providers => "providers".into(),
+            Measure::Places => "places".into(),
+            Measure::Vacancies => "vacancies".into(),
+            Measure::FundedPlaces => "funded-places".into(),
+            Measure::Requests => "requests".into(),
+            Measure::Families => "families".into(),
+        }
+    }
+
+    /// The dataset the measure counts.
+    pub fn dataset(self) -> Dataset {
+        match self {
+            Measure::Providers | Measure::Places | Measure::Vacancies | Measure::FundedPlaces => {
+                Dataset::ChildcarePlaces
+            }
+            Measure::Requests | Measure::Families => Dataset::ChildcareRequests,
+            _ => Dataset::EmploymentParticipation,
         }
     }
 
@@ -126,6 +163,12 @@ impl Measure {
                 Count::CohortOutcomes { months, who },
                 Count::CohortStarters { months, who },
             ],
+            Measure::Providers => vec![Count::Providers],
+            Measure::Places => vec![Count::Places],
+            Measure::Vacancies => vec![Count::Vacancies],
+            Measure::FundedPlaces => vec![Count::FundedPlaces],
+            Measure::Requests => vec![Count::Requests],
+            Measure::Families => vec![Count::Families],
         }
     }
 }
@@ -166,6 +209,18 @@ pub(crate) enum Count {
     CohortStarters { months: u32, who: Who },
     /// Of those, distinct people with a job outcome within `months` of a start.
     CohortOutcomes { months: u32, who: Who },
+    /// Distinct providers with an offer counted.
+    Providers,
+    /// The capacity of the offers counted.
+    Places,
+    /// Their vacancies.
+    Vacancies,
+    /// The capacity of offers delivering a funded entitlement.
+    FundedPlaces,
+    /// Childcare requests.
+    Requests,
+    /// Distinct families.
+    Families,
 }
 
 impl Count {
@@ -176,12 +231,26 @@ impl Count {
             Count::Events(stage) => stage,
             Count::Participants { .. } => Stage::Referral,
             Count::CohortStarters { .. } | Count::CohortOutcomes { .. } => Stage::Start,
+            // Childcare has no stages; no period dimension applies to it.
+            _ => Stage::Referral,
         }
+    }
+
+    /// Whether one record can add more than one to the count.
+    pub(crate) fn is_sum(self) -> bool {
+        matches!(self, Count::Places | Count::Vacancies | Count::FundedPlaces)
     }
 
     /// Whether the count is of distinct people rather than of records.
     pub(crate) fn is_distinct(self) -> bool {
-        !matches!(self, Count::Events(_))
+        !matches!(
+            self,
+            Count::Events(_)
+                | Count::Places
+                | Count::Vacancies
+                | Count::FundedPlaces
+                | Count::Requests
+        )
     }
 }
 
@@ -228,13 +297,28 @@ pub struct Query {
 impl Query {
     /// Checks the query's shape, naming what is wrong.
     pub fn check(&self) -> Result<(), Error> {
-        if self.dataset != Dataset::EmploymentParticipation {
-            return Err(Error::DatasetNotQueryable {
-                dataset: self.dataset,
-            });
-        }
         if self.measures.is_empty() {
             return Err(Error::NoMeasure);
+        }
+        for m in &self.measures {
+            if m.dataset() != self.dataset {
+                return Err(Error::NotInDataset {
+                    what: format!("measure {m}"),
+                    dataset: self.dataset,
+                });
+            }
+        }
+        let dims = self
+            .group_by
+            .iter()
+            .chain(self.filters.iter().map(|f| &f.dimension));
+        for d in dims {
+            if !d.datasets().contains(&self.dataset) {
+                return Err(Error::NotInDataset {
+                    what: format!("dimension {d}"),
+                    dataset: self.dataset,
+                });
+            }
         }
         if self.group_by.len() > MAX_GROUP_BY {
             return Err(Error::TooManyDimensions {

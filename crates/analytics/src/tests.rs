@@ -13,6 +13,8 @@ use borough_store::{Observer, RecordChange};
 use proptest::prelude::*;
 
 use super::*;
+
+mod childcare;
 use crate::dimension::{borough_code, enum_index, month_index, sub_region_of_borough};
 use crate::query::Count;
 
@@ -187,6 +189,7 @@ fn naive_code(r: &EmploymentParticipation, dim: Dimension, count: Count) -> Opti
             }?;
             grain.period_of(month_index(m))
         }
+        _ => return None,
     })
 }
 
@@ -218,6 +221,7 @@ fn naive_counts(
                     .zip(start)
                     .is_some_and(|(j, s)| month_index(j) - s <= months)
         }
+        _ => false,
     }
 }
 
@@ -293,14 +297,9 @@ fn naive(
 /// The engine's table in the same shape as [`naive`].
 fn engine_cells(analytics: &Analytics, query: &Query, as_of: u32) -> Cells {
     let state = analytics.state.read().unwrap();
-    let raw = engine::evaluate(
-        query,
-        &state.employment,
-        &state.persons,
-        as_of,
-        engine::Mode::Controlled,
-    )
-    .unwrap();
+    let raw = state
+        .evaluate(query, as_of, engine::Mode::Controlled)
+        .unwrap();
     raw.rows
         .iter()
         .enumerate()

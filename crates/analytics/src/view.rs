@@ -1,5 +1,6 @@
 //! The analytical view: each dataset's live records as columns of small codes,
-//! with people as dense ids, kept in step with the store through its `Observer`.
+//! with people (and providers, and families) as dense ids, kept in step with the
+//! store through its `Observer`.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,13 @@ use borough_model::{
 };
 
 use crate::dimension::{borough_code, enum_index, month_index, Stage};
+
+mod places;
+mod requests;
+mod subjects;
+
+pub(crate) use places::PlacesView;
+pub(crate) use requests::RequestsView;
 
 /// People seen in any dataset, as dense ids, each with the record key cell-key
 /// perturbation sums. A person no live record names any more is forgotten, so an
@@ -69,14 +77,14 @@ impl Persons {
     }
 
     /// The person's id for a childcare request naming them as the parent.
-    fn acquire_request(&mut self, who: &Pseudonym, key: &PerturbationKey) -> u32 {
+    pub(crate) fn acquire_request(&mut self, who: &Pseudonym, key: &PerturbationKey) -> u32 {
         let id = self.acquire(who, key);
         self.requests[id as usize] += 1;
         id
     }
 
     /// Drops a childcare request's reference to `id`.
-    fn release_request(&mut self, id: u32) {
+    pub(crate) fn release_request(&mut self, id: u32) {
         if let Some(n) = self.requests.get_mut(id as usize) {
             *n = n.saturating_sub(1);
         }
@@ -228,41 +236,5 @@ impl EmploymentView {
             column.push(0);
         }
         (self.live.len() - 1) as u32
-    }
-}
-
-/// `childcare-requests` as far as the joined figure needs it: which person (the
-/// parent, by pseudonym) each live request names.
-#[derive(Debug, Default)]
-pub(crate) struct RequestsView {
-    parents: HashMap<(GssCode, RecordId), Option<u32>>,
-}
-
-impl RequestsView {
-    /// Puts a request naming `parent` (if linked) in the view as (origin, id).
-    pub(crate) fn upsert(
-        &mut self,
-        origin: GssCode,
-        id: &RecordId,
-        parent: Option<&Pseudonym>,
-        persons: &mut Persons,
-        key: &PerturbationKey,
-    ) {
-        let person = parent.map(|p| persons.acquire_request(p, key));
-        if let Some(Some(old)) = self.parents.insert((origin, id.clone()), person) {
-            persons.release_request(old);
-        }
-    }
-
-    /// Takes (origin, id) out of the view, if it is there.
-    pub(crate) fn remove(&mut self, origin: GssCode, id: &RecordId, persons: &mut Persons) {
-        if let Some(Some(old)) = self.parents.remove(&(origin, id.clone())) {
-            persons.release_request(old);
-        }
-    }
-
-    /// Live requests.
-    pub(crate) fn live_count(&self) -> usize {
-        self.parents.len()
     }
 }

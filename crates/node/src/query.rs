@@ -281,6 +281,10 @@ impl QueryService {
                 self.max_query_micros
             )));
         }
+        // A query with no private form is refused before anything is spent.
+        self.analytics
+            .private_sensitivity(query)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let now = SystemTime::now();
         let as_of = reference_month(now);
         let who = caller.to_string();

@@ -106,19 +106,28 @@ impl Federation {
         borough: &str,
         providers: Vec<(String, v1::ProviderInput)>,
     ) -> v1::IngestAck {
-        let ops = providers
+        self.ingest_inputs(borough, Dataset::ChildcarePlaces, providers)
+            .await
+    }
+
+    /// Upserts identifiable inputs (local reference, input) of `dataset` at
+    /// `borough` through the Ingest RPC, as its case system does.
+    pub async fn ingest_inputs<M: prost::Message>(
+        &self,
+        borough: &str,
+        dataset: Dataset,
+        rows: Vec<(String, M)>,
+    ) -> v1::IngestAck {
+        let ops = rows
             .into_iter()
-            .map(|(local_ref, p)| v1::IngestOp {
+            .map(|(local_ref, input)| v1::IngestOp {
                 local_ref,
-                op: Some(v1::ingest_op::Op::Upsert(input_any(
-                    Dataset::ChildcarePlaces,
-                    &p,
-                ))),
+                op: Some(v1::ingest_op::Op::Upsert(input_any(dataset, &input))),
             })
             .collect();
-        self.ingest_ops(borough, ops)
+        self.apply(borough, dataset, ops)
             .await
-            .expect("ingest accepted")
+            .unwrap_or_else(|e| panic!("{borough} refused the {dataset} batch: {e}"))
     }
 
     /// Sends raw ingest operations for `childcare-places` at `borough`.
@@ -127,10 +136,20 @@ impl Federation {
         borough: &str,
         ops: Vec<v1::IngestOp>,
     ) -> Result<v1::IngestAck, tonic::Status> {
+        self.apply(borough, Dataset::ChildcarePlaces, ops).await
+    }
+
+    /// Sends raw ingest operations for `dataset` at `borough`, as its system.
+    pub async fn apply(
+        &self,
+        borough: &str,
+        dataset: Dataset,
+        ops: Vec<v1::IngestOp>,
+    ) -> Result<v1::IngestAck, tonic::Status> {
         let channel = self.client_as(borough, "system").await;
         v1::ingest_client::IngestClient::new(channel)
             .apply(v1::IngestBatch {
-                dataset: Dataset::ChildcarePlaces.as_str().into(),
+                dataset: dataset.as_str().into(),
                 ops,
                 batch_ref: "test".into(),
             })
