@@ -827,8 +827,12 @@ impl Store {
             .state
             .apply_batch(writes)
             .map_err(inner.sled("writing a peer batch"))?;
+        // Flush first: the observer's work must not widen the window in which
+        // a reader sees a count that a crash would lose. It is told even if the
+        // flush fails, since the batch is live in memory either way.
+        let flushed = inner.flush();
         self.notify(dataset, peer, &observed);
-        inner.flush()?;
+        flushed?;
         tracing::debug!(
             dataset = %dataset,
             peer = %peer,

@@ -308,10 +308,14 @@ fn request_rows(requests: &BTreeMap<(usize, u8), ChildcareRequest>) -> Vec<Row> 
         .collect()
 }
 
+/// One cell as the brute force accumulates it: its value, the subjects
+/// counted, and the sum of their record keys.
+type NaiveCell = (u64, BTreeSet<String>, u64);
+
 /// The table by brute force, in [`engine_cells`]' shape.
 fn naive(rows: &[Row], query: &Query) -> Cells {
     let counts: Vec<Count> = query.measures.iter().flat_map(|m| m.counts()).collect();
-    let mut groups: BTreeMap<Vec<Option<u32>>, Vec<(u64, BTreeSet<String>, u64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<Vec<Option<u32>>, Vec<NaiveCell>> = BTreeMap::new();
     for (ci, &count) in counts.iter().enumerate() {
         for row in rows {
             let weight = (row.weight)(count);
