@@ -378,10 +378,19 @@ async fn wait_listening(address: std::net::SocketAddr, node: &mut Child) -> anyh
 
 /// `VmHWM` (peak resident memory) from a `/proc/<pid>/status` file, in bytes.
 pub fn peak_rss(status_path: &str) -> Option<u64> {
+    status_bytes(status_path, "VmHWM:")
+}
+
+/// `VmRSS` (resident memory now) from a `/proc/<pid>/status` file, in bytes.
+pub fn resident_bytes(status_path: &str) -> Option<u64> {
+    status_bytes(status_path, "VmRSS:")
+}
+
+fn status_bytes(status_path: &str, field: &str) -> Option<u64> {
     std::fs::read_to_string(status_path)
         .ok()?
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse::<u64>()

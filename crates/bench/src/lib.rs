@@ -8,12 +8,17 @@
 //! [`live_lag::run`], with [`store_path`] timing the store's write paths alone for
 //! comparison; [`run_sync`] runs them in order and [`report::render`] turns the
 //! results into the plain-text report `borough-bench sync` prints.
+//! [`import_load`] and [`query_load`] are the `import` and `query` benchmarks;
+//! [`duckdb`] is the query benchmark's DuckDB side.
 
 pub mod cluster;
+pub mod duckdb;
 pub mod import_load;
 pub mod initial_sync;
 pub mod live_lag;
 pub mod machine;
+pub mod query_engine;
+pub mod query_load;
 pub mod records;
 pub mod report;
 pub mod sled_ceiling;

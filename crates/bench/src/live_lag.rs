@@ -30,6 +30,8 @@ const CATCH_UP: Duration = Duration::from_secs(60);
 pub struct Spread {
     /// Samples.
     pub count: u64,
+    /// Smallest.
+    pub min: Duration,
     /// Median.
     pub p50: Duration,
     /// 99th percentile.
@@ -51,6 +53,7 @@ impl Spread {
         };
         Spread {
             count: samples.len() as u64,
+            min: samples.first().copied().unwrap_or_default(),
             p50: rank(0.50),
             p99: rank(0.99),
             max: samples.last().copied().unwrap_or_default(),

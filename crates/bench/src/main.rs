@@ -3,11 +3,14 @@
 //!
 //! `cargo run --release -p borough-bench -- sync [--records N] [--lag-seconds S] [--rate R]`
 //! `cargo run --release -p borough-bench -- import [--rows N] [--dataset D] [--batch B]`
+//! `cargo run --release -p borough-bench -- query [--records N] [--runs R]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use borough_bench::import_load::{self, ImportConfig, ImportLine};
+use borough_bench::query_engine::InProcess;
+use borough_bench::query_load::{self, QueryConfig};
 use borough_bench::{report, run_sync, SyncConfig};
 use borough_model::Dataset;
 use clap::{Parser, Subcommand};
@@ -51,6 +54,17 @@ enum Command {
         /// Records per Ingest batch (and per sled ceiling batch).
         #[arg(long, default_value_t = borough_import::DEFAULT_BATCH)]
         batch: usize,
+    },
+    /// DuckDB (pip-installed into a Python virtual environment under target/)
+    /// and borough-net's analytics engine answering the same query over the same
+    /// employment records held at Lambeth from three origins.
+    Query {
+        /// Records held at Lambeth, over Lambeth, Southwark and Lewisham.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Timed runs of the query on each side, after one warm-up.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
     },
     /// Runs a node from its configuration until killed (the import benchmark's
     /// node process).
@@ -137,6 +151,23 @@ async fn main() -> ExitCode {
             timed(
                 |progress| import_load::run(&config, progress),
                 report::render_import,
+            )
+            .await
+        }
+        Command::Query { records, runs } => {
+            if records == 0 || runs == 0 {
+                eprintln!("borough-bench: --records and --runs must be positive");
+                return ExitCode::from(2);
+            }
+            let config = QueryConfig::new(records, runs, command_line());
+            timed(
+                |mut progress| async move {
+                    tokio::task::spawn_blocking(move || {
+                        query_load::run(&config, &mut InProcess::default(), |s| progress(s))
+                    })
+                    .await?
+                },
+                report::render_query,
             )
             .await
         }

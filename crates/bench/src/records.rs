@@ -15,6 +15,8 @@ pub const TEMPLATES: usize = 64;
 pub const LAMBETH: &str = "E09000022";
 /// Southwark's GSS code: the borough that pulls them.
 pub const SOUTHWARK: &str = "E09000028";
+/// Lewisham's GSS code: the third founding borough.
+pub const LEWISHAM: &str = "E09000023";
 
 /// Parses one of the constant GSS codes above.
 pub fn gss(code: &str) -> anyhow::Result<GssCode> {

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::import_load::{ImportReport, ImportRun, IMPORT_RATIO_TARGET};
-use crate::machine::Machine;
+use crate::live_lag::Spread;
+use crate::machine::{Machine, Phase};
+use crate::query_load::{QueryReport, GROUP_BY, MEASURES, QUERY_RATIO_TARGET};
 use crate::{SyncReport, LAG_P99_TARGET_MS, SYNC_RATIO_TARGET};
 
 /// `1234567.8` → `"1,234,568"`.
@@ -350,6 +352,170 @@ pub fn render_import(r: &ImportReport) -> String {
                 .map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"))
         );
     }
+    o
+}
+
+fn spread_line(s: &Spread) -> String {
+    format!(
+        "p50 {}, p99 {}, min {}, max {} over {} runs",
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.min),
+        ms(s.max),
+        s.count
+    )
+}
+
+fn phase_lines(o: &mut String, phases: &[Phase]) {
+    for p in phases {
+        let _ = writeln!(
+            o,
+            "   {:<18} {:>8}, this process used {:.2} CPUs on average; load average at start {}",
+            p.name,
+            secs(p.wall),
+            p.cpu.as_secs_f64() / p.wall.as_secs_f64().max(1e-9),
+            p.load_average
+                .map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"))
+        );
+    }
+}
+
+/// Renders the report of a `query` run.
+pub fn render_query(r: &QueryReport) -> String {
+    let mut o = String::new();
+    let c = &r.config;
+    let settings = format!(
+        "{} employment-participation records (seed {}) across 3 origins at Lambeth; {} runs per side after 1 warm-up; reference month {}",
+        thousands(c.records as f64),
+        c.seed,
+        thousands(c.runs as f64),
+        c.as_of
+    );
+    let run = RunHeader {
+        benchmark: "query",
+        command: &c.command,
+        settings: &settings,
+        started_at: &r.started_at,
+        machine: &r.machine,
+        source: &r.source,
+    };
+    run.write(&mut o);
+    let origins: Vec<String> = r
+        .load
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {} ({}, {:.1} B mean payload, {} records/s)",
+                l.borough.name(),
+                thousands(l.records as f64),
+                if l.own { "own" } else { "replicated" },
+                if l.own {
+                    "Store::ingest"
+                } else {
+                    "Store::apply_peer_batch"
+                },
+                l.payload_bytes as f64 / l.records.max(1) as f64,
+                thousands(l.records as f64 / l.elapsed.as_secs_f64().max(1e-9))
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        o,
+        "records:  {}, {} per call",
+        origins.join("; "),
+        thousands(crate::query_load::BATCH as f64)
+    );
+    let e = &r.export.expected;
+    let _ = writeln!(
+        o,
+        "people:   {} distinct pseudonyms ({} generated, {} of them in two records); {} records with a start month",
+        thousands(e.people as f64),
+        thousands(r.people as f64),
+        thousands(r.people_in_two as f64),
+        thousands(e.starters as f64)
+    );
+    let _ = writeln!(
+        o,
+        "query:    {} by {}, totals over resident borough: {} rows ({} cells + {} totals)",
+        MEASURES.join(", "),
+        GROUP_BY.join(" x "),
+        thousands(e.rows as f64),
+        thousands((e.rows - e.total_rows) as f64),
+        thousands(e.total_rows as f64)
+    );
+    let _ = writeln!(
+        o,
+        "rows:     read back from Lambeth's store and decoded, written as CSV ({}) in {}",
+        mib(r.export.bytes),
+        secs(r.export.elapsed)
+    );
+
+    let d = &r.duckdb;
+    let duck = r.duckdb_spread();
+    let _ = writeln!(
+        o,
+        "\n1. DuckDB {} (Python {} package in {}, {}), in-memory table, threads={}",
+        d.version,
+        d.python_version,
+        r.venv.dir.display(),
+        if r.venv.installed {
+            format!("installed in {}", secs(r.venv.elapsed))
+        } else {
+            "reused".to_string()
+        },
+        d.threads
+    );
+    let _ = writeln!(
+        o,
+        "   load             {} rows from the CSV in {} (not timed in the figures); DuckDB memory {} = {:.0} B per record",
+        thousands(d.rows_loaded as f64),
+        secs(d.load),
+        mib(d.table_memory_bytes),
+        d.table_memory_bytes as f64 / d.rows_loaded.max(1) as f64
+    );
+    let _ = writeln!(
+        o,
+        "   query            {}; COUNT(DISTINCT participant) with FILTERs, GROUPING SETS, whole result fetched, timed inside Python",
+        spread_line(&duck)
+    );
+    let _ = writeln!(
+        o,
+        "   answer           {} rows ({} totals), column sums {:?}: as expected",
+        thousands(d.result_rows as f64),
+        thousands(d.total_rows as f64),
+        d.sums
+    );
+
+    let _ = writeln!(o, "\n2. borough-net");
+    let (ours, spread, (p50, p99)) = (&r.ours, r.ours_spread(), r.ratios());
+    let s = &ours.startup;
+    let _ = writeln!(o, "   measured         {}", s.description);
+    let memory = match &s.view_bytes {
+        Some((bytes, how)) => format!(
+            "; view memory {} = {:.0} B per record ({how})",
+            mib(*bytes),
+            *bytes as f64 / r.export.rows.max(1) as f64
+        ),
+        None => "; view memory not measured".to_string(),
+    };
+    let _ = writeln!(
+        o,
+        "   start            view rebuilt from the store in {}{memory}",
+        secs(s.rebuild)
+    );
+    let _ = writeln!(
+        o,
+        "   query            {}, timed around each call; {} rows as expected",
+        spread_line(&spread),
+        thousands(ours.rows as f64)
+    );
+    let _ = writeln!(
+        o,
+        "   ratio            borough-net / DuckDB: p50 {p50:.2}, p99 {p99:.2}; target p50 <= {QUERY_RATIO_TARGET:.2}: {}",
+        verdict(p50 <= QUERY_RATIO_TARGET)
+    );
+    let _ = writeln!(o, "\n3. Machine load (shared machine)");
+    phase_lines(&mut o, &r.phases);
     o
 }
 

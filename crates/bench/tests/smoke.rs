@@ -70,3 +70,28 @@ async fn smoke_import_runs_end_to_end_for_every_dataset() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_query_runs_end_to_end() {
+    let config = borough_bench::query_load::QueryConfig::smoke();
+    let r = tokio::task::spawn_blocking(move || {
+        let mut ours = borough_bench::query_engine::InProcess::default();
+        borough_bench::query_load::run(&config, &mut ours, |_| {})
+    })
+    .await
+    .expect("joins")
+    .expect("smoke run succeeds");
+
+    let records: u64 = r.load.iter().map(|o| o.records).sum();
+    assert_eq!(records, 3_000);
+    assert_eq!(r.duckdb.rows_loaded, records);
+    assert_eq!(r.duckdb.runs.len(), 3);
+    assert_eq!(r.ours.runs.len(), 3);
+    assert_eq!(r.ours.rows, r.export.expected.rows);
+    assert_eq!(r.duckdb.result_rows, r.export.expected.rows);
+
+    let text = report::render_query(&r);
+    for heading in ["1. DuckDB", "2. borough-net", "ratio", "view rebuilt"] {
+        assert!(text.contains(heading), "report lacks {heading}:\n{text}");
+    }
+}
