@@ -30,6 +30,8 @@ enum QueryFormat {
     Csv,
     /// JSON.
     Json,
+    /// Parquet (needs --out): nullable number columns, DfE symbols beside them.
+    Parquet,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -56,6 +58,8 @@ enum Command {
     ///
     /// Every figure has been through disclosure control: small cells are `c`,
     /// counts are perturbed and rounded. Freshness per origin borough follows.
+    /// With --epsilon the researcher's certificate asks for a differentially
+    /// private answer instead, spending that much of the researcher's budget.
     Query {
         /// The node's configuration file.
         #[arg(long)]
@@ -78,6 +82,14 @@ enum Command {
         /// Write the answer to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also draw the first measure over the period dimension, one line per
+        /// value of the other dimension, as an SVG chart.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Ask as the researcher for a differentially private answer spending
+        /// this ε (a decimal such as 0.5).
+        #[arg(long)]
+        epsilon: Option<String>,
     },
     /// Run a complete three-borough federation on 127.0.0.1 and show what happens.
     Demo {
@@ -223,6 +235,8 @@ async fn run(cli: Cli) -> Result<()> {
             filters,
             format,
             out,
+            plot,
+            epsilon,
         } => {
             init_logging(cli.log_format, "warn");
             let config = borough_node::NodeConfig::load(&config)?;
@@ -244,16 +258,42 @@ async fn run(cli: Cli) -> Result<()> {
                 group_by,
                 filters,
             };
-            let reply = borough_node::analyst::fetch(&config, request).await?;
-            let text = match format {
-                QueryFormat::Table => borough_node::analyst::render_table(&reply),
-                QueryFormat::Csv => borough_node::analyst::render_csv(&reply),
-                QueryFormat::Json => borough_node::analyst::render_json(&reply),
+            // Refuse what cannot be written before asking: a private answer
+            // spends budget even if it is never written.
+            anyhow::ensure!(
+                out.is_some() || !matches!(format, QueryFormat::Parquet),
+                "--format parquet: Parquet is binary; name a file with --out"
+            );
+            if plot.is_some() {
+                borough_node::analyst::plot::check_plottable(&request.group_by)?;
+            }
+            let reply = match epsilon {
+                Some(e) => {
+                    let micros = borough_node::analyst::parse_epsilon(&e)?;
+                    borough_node::analyst::fetch_private(&config, request, micros).await?
+                }
+                None => borough_node::analyst::fetch(&config, request).await?,
             };
+            borough_node::analyst::check_shape(&reply)?;
+            let bytes = match format {
+                QueryFormat::Table => borough_node::analyst::render_table(&reply).into_bytes(),
+                QueryFormat::Csv => borough_node::analyst::render_csv(&reply).into_bytes(),
+                QueryFormat::Json => borough_node::analyst::render_json(&reply).into_bytes(),
+                QueryFormat::Parquet => borough_node::analyst::parquet::render_parquet(&reply)?,
+            };
+            if let Some(path) = &plot {
+                let svg = borough_node::analyst::plot::render_plot(&reply)?;
+                std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+            }
             match out {
-                Some(path) => std::fs::write(&path, text)
+                Some(path) => std::fs::write(&path, bytes)
                     .with_context(|| format!("writing {}", path.display()))?,
-                None => print!("{text}"),
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(&bytes)
+                        .context("writing the answer to standard output")?;
+                }
             }
         }
         Command::Demo { keep, records } => {

@@ -12,32 +12,6 @@ use crate::support::*;
 
 const EMPLOYMENT: Dataset = Dataset::EmploymentParticipation;
 
-/// A participant delivered by `borough` and living there, who started in March
-/// 2026 and reached a job outcome in May 2026.
-fn participant(borough: &str, ni_number: &str, programme: &str) -> v1::ParticipantInput {
-    let lsoa = Geography::bundled().lsoas_in(gss(borough))[0];
-    v1::ParticipantInput {
-        ni_number: ni_number.into(),
-        name: "Query Testperson".into(),
-        date_of_birth: "1990-01-20".into(),
-        sex: "male".into(),
-        postcode: "SE1 7ZZ".into(),
-        lsoa: lsoa.to_string(),
-        programme: programme.into(),
-        eligibility_group: "long-term-unemployed".into(),
-        referral_date: "2026-02-03".into(),
-        start_date: "2026-03-10".into(),
-        job_outcome_date: "2026-05-11".into(),
-        childcare_barrier: "no".into(),
-        ..Default::default()
-    }
-}
-
-/// NI numbers `AB<n>C` for n in `range`, each a distinct person.
-fn people(range: std::ops::Range<u32>) -> Vec<String> {
-    range.map(|n| format!("AB{n:06}C")).collect()
-}
-
 /// Ingests participants of `programme` at `borough`, one case per NI number.
 async fn ingest(fed: &Federation, borough: &str, programme: &str, ni_numbers: &[String]) {
     let rows = ni_numbers

@@ -424,9 +424,11 @@ fn demo_table(stdout: &str, dataset: &str) -> BTreeMap<String, BTreeMap<String, 
 /// through the real Ingest RPC, and converges to exactly what the example
 /// agreements allow: each node holds its own records of every dataset, every
 /// record of an origin whose agreement covers that dataset in that direction, and
-/// nothing it is not agreed. Then it shows both refusals.
+/// nothing it is not agreed. Then it asks an analyst's questions at Lambeth and
+/// shows both refusals.
 #[tokio::test]
-async fn demo_converges_to_what_the_agreements_allow_and_shows_both_refusals() {
+async fn demo_converges_to_what_the_agreements_allow_asks_an_analysts_questions_and_shows_both_refusals(
+) {
     let out: Finished = run(["demo", "--records", "20"]).await;
     out.assert_success();
     let stdout = &out.stdout;
@@ -481,6 +483,30 @@ async fn demo_converges_to_what_the_agreements_allow_and_shows_both_refusals() {
             }
         }
     }
+    // Three answers, each audited at Lambeth with its freshness per origin.
+    let audited = stdout
+        .lines()
+        .filter(|l| l.contains("; audit audit-"))
+        .count();
+    assert_eq!(audited, 3, "{stdout}");
+    for header in [
+        "resident-borough",
+        "providers  places  vacancies",
+        "barrier-participants  barrier-request-participants",
+    ] {
+        assert!(
+            stdout.contains(header),
+            "no answer with {header:?}:\n{stdout}"
+        );
+    }
+    let missing = stdout
+        .lines()
+        .filter(|l| l.contains("no agreement lets Lewisham send employment-participation here"))
+        .count();
+    assert_eq!(
+        missing, 2,
+        "both employment answers name Lewisham missing:\n{stdout}"
+    );
     let refusals: Vec<&str> = stdout
         .lines()
         .filter(|l| l.trim_start().starts_with("refused:"))

@@ -11,6 +11,7 @@ mod crash;
 mod datasets;
 mod import;
 mod ingest;
+mod query_output;
 mod replication;
 mod tidy;
 mod tls;

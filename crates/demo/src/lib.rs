@@ -19,6 +19,7 @@
 
 mod error;
 mod expect;
+mod questions;
 mod refusals;
 mod synthetic;
 
@@ -180,8 +181,25 @@ pub async fn run(
         );
     }
 
+    let lambeth = boroughs[0];
+    say!(
+        out,
+        "\nan analyst's questions at {}'s node (Query service, role: analyst; disclosure-controlled: c = suppressed):",
+        lambeth.name()
+    );
+    for question in questions::questions() {
+        say!(
+            out,
+            "\n  {}\n  (borough query --config … {})",
+            question.title,
+            question.flags
+        );
+        let answer = questions::ask(&federation, lambeth, &question).await?;
+        say!(out, "{}", indent(&answer).trim_end());
+    }
+
     say!(out, "\nrefusals an operator should see:");
-    let (lambeth, lewisham) = (boroughs[0], boroughs[2]);
+    let lewisham = boroughs[2];
     say!(
         out,
         "  1. a certificate from an unknown CA (named like {0}'s CA, but another key), calling {0}:",

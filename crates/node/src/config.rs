@@ -111,6 +111,11 @@ pub struct ToolFiles {
     pub analyst_cert: PathBuf,
     /// Its key.
     pub analyst_key: PathBuf,
+    /// Researcher certificate for `borough query --epsilon` (differentially
+    /// private answers).
+    pub researcher_cert: PathBuf,
+    /// Its key.
+    pub researcher_key: PathBuf,
 }
 
 /// Every bound a node works within.
@@ -204,6 +209,8 @@ struct ToolsSection {
     system_key: Option<PathBuf>,
     analyst_cert: Option<PathBuf>,
     analyst_key: Option<PathBuf>,
+    researcher_cert: Option<PathBuf>,
+    researcher_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -317,6 +324,8 @@ impl NodeConfig {
             system_key: tool(&file.tools.system_key, "system.key"),
             analyst_cert: tool(&file.tools.analyst_cert, "analyst.pem"),
             analyst_key: tool(&file.tools.analyst_key, "analyst.key"),
+            researcher_cert: tool(&file.tools.researcher_cert, "researcher.pem"),
+            researcher_key: tool(&file.tools.researcher_key, "researcher.key"),
         };
         Ok(NodeConfig {
             source: path.to_path_buf(),

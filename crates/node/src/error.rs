@@ -50,6 +50,17 @@ pub enum Error {
     /// The gRPC server failed.
     #[error("gRPC server failed: {0}")]
     Serve(String),
+    /// A tool's command-line argument cannot be used; names the flag.
+    #[error("{flag}: {problem}")]
+    Argument {
+        /// The flag, e.g. `--epsilon`.
+        flag: &'static str,
+        /// What is wrong with its value.
+        problem: String,
+    },
+    /// An answer could not be written in the form asked for.
+    #[error("{0}")]
+    Render(String),
 }
 
 impl Error {

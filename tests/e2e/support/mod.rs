@@ -220,6 +220,32 @@ pub const FAST_RETRY: &str = "\n[limits]\nbackoff_min_ms = 20\nbackoff_max_ms = 
 pub fn places(borough: &str, n: usize) -> Vec<(String, v1::ProviderInput)> {
     sample_providers(gss(borough), n)
 }
+/// A participant delivered by `borough` and living there, who started in March
+/// 2026 and reached a job outcome in May 2026.
+pub fn participant(borough: &str, ni_number: &str, programme: &str) -> v1::ParticipantInput {
+    let lsoa = borough_model::Geography::bundled().lsoas_in(gss(borough))[0];
+    v1::ParticipantInput {
+        ni_number: ni_number.into(),
+        name: "Query Testperson".into(),
+        date_of_birth: "1990-01-20".into(),
+        sex: "male".into(),
+        postcode: "SE1 7ZZ".into(),
+        lsoa: lsoa.to_string(),
+        programme: programme.into(),
+        eligibility_group: "long-term-unemployed".into(),
+        referral_date: "2026-02-03".into(),
+        start_date: "2026-03-10".into(),
+        job_outcome_date: "2026-05-11".into(),
+        childcare_barrier: "no".into(),
+        ..Default::default()
+    }
+}
+
+/// NI numbers `AB<n>C` for n in `range`, each a distinct person.
+pub fn people(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|n| format!("AB{n:06}C")).collect()
+}
+
 pub mod handshake;
 
 pub mod process;

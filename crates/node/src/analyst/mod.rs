@@ -1,6 +1,11 @@
-//! `borough query`: asks a running node a question as its analyst, and renders
-//! the disclosure-controlled answer as an aligned table, as CSV in DfE's open-data
-//! column convention, or as JSON. Suppressed figures stay suppressed in every form.
+//! `borough query`: asks a running node a question as its analyst (or, with
+//! `--epsilon`, as its researcher), and renders the answer as an aligned table,
+//! as CSV in DfE's open-data column convention, as JSON, as Parquet (`parquet`)
+//! or as a line chart (`plot`). Suppressed figures stay suppressed in every form.
+
+pub mod parquet;
+pub mod plot;
+mod private;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -9,6 +14,8 @@ use borough_proto::v1;
 use crate::client::connect_as;
 use crate::status::{local_address, Table};
 use crate::{Error, NodeConfig};
+
+pub use private::{epsilon_text, fetch_private, parse_epsilon, privacy_text};
 
 /// How long a query may take.
 const QUERY_DEADLINE: Duration = Duration::from_secs(60);
@@ -29,14 +36,37 @@ pub async fn fetch(
     let reply = v1::query_client::QueryClient::new(channel)
         .run(request)
         .await
-        .map_err(|s| {
-            Error::Unreachable(format!(
-                "{} refused the query: {}",
-                local_address(config.listen),
-                s.message()
-            ))
-        })?;
+        .map_err(|s| refused(config, &s))?;
     Ok(reply.into_inner())
+}
+
+/// A node's refusal of a query, naming the node.
+fn refused(config: &NodeConfig, status: &tonic::Status) -> Error {
+    Error::Unreachable(format!(
+        "{} refused the query: {}",
+        local_address(config.listen),
+        status.message()
+    ))
+}
+
+/// Checks that every row has a code and a label per dimension and a figure per
+/// measure: the renderers index rows by column, and a malformed reply must be
+/// an error, not a panic.
+pub fn check_shape(reply: &v1::QueryReply) -> Result<(), Error> {
+    let (dims, measures) = (reply.dimensions.len(), reply.measures.len());
+    for (i, row) in reply.rows.iter().enumerate() {
+        if row.codes.len() != dims || row.labels.len() != dims || row.figures.len() != measures {
+            return Err(Error::Render(format!(
+                "the node's answer is malformed: row {} has {} codes, {} labels and {} figures \
+                 for {dims} dimensions and {measures} measures",
+                i + 1,
+                row.codes.len(),
+                row.labels.len(),
+                row.figures.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A figure as text: the number, or DfE's symbol.
@@ -69,6 +99,10 @@ pub fn render_table(reply: &v1::QueryReply) -> String {
     }
     let mut out = figures.render();
     out.push_str("\nc: suppressed to protect people; z: not applicable (the cohort's window has not passed)\n");
+    if let Some(p) = &reply.privacy {
+        out.push_str(&privacy_text(p));
+        out.push('\n');
+    }
     if let Some(d) = &reply.disclosure {
         out.push_str(&format!(
             "disclosure control: cells of fewer than {} people suppressed, counts perturbed by up to ±{} and rounded to {}; {} figures released, {} suppressed\n",
@@ -212,7 +246,7 @@ fn dfe_time(dimension: &str, label: &str) -> (String, String) {
 }
 
 /// A dimension or measure name as a snake-case column name.
-fn column_name(name: &str) -> String {
+pub(crate) fn column_name(name: &str) -> String {
     name.replace('-', "_")
 }
 
@@ -232,7 +266,8 @@ fn csv_line(cells: &[String]) -> String {
 }
 
 /// The answer as JSON: dimensions, measures, rows (labels, codes, figures as
-/// numbers or DfE symbols), disclosure and freshness.
+/// numbers or DfE symbols), disclosure, privacy spend (private answers) and
+/// freshness.
 pub fn render_json(reply: &v1::QueryReply) -> String {
     use serde_json::{json, Value};
     let figure = |f: &v1::Figure| match &f.value {
@@ -253,20 +288,46 @@ pub fn render_json(reply: &v1::QueryReply) -> String {
             })
         })
         .collect();
-    let disclosure = reply.disclosure.as_ref().map(|d| {
-        json!({
-            "threshold": d.threshold,
-            "rounding_base": d.rounding_base,
-            "max_perturbation": d.max_perturbation,
-            "cells_released": d.cells_released,
-            "cells_suppressed": d.cells_suppressed,
-        })
+    let doc = json!({
+        "query_id": reply.query_id,
+        "reference_month": reply.reference_month,
+        "dimensions": reply.dimensions,
+        "measures": reply.measures,
+        "rows": rows,
+        "disclosure": reply.disclosure.as_ref().map(disclosure_json),
+        "privacy": reply.privacy.as_ref().map(privacy_json),
+        "freshness": freshness_json(&reply.freshness),
     });
-    let freshness: Vec<Value> = reply
-        .freshness
+    format!("{doc:#}\n")
+}
+
+/// The disclosure settings and counts an answer went through, as JSON.
+pub(crate) fn disclosure_json(d: &v1::DisclosureSummary) -> serde_json::Value {
+    serde_json::json!({
+        "threshold": d.threshold,
+        "rounding_base": d.rounding_base,
+        "max_perturbation": d.max_perturbation,
+        "cells_released": d.cells_released,
+        "cells_suppressed": d.cells_suppressed,
+    })
+}
+
+/// What a private answer spent, as JSON.
+pub(crate) fn privacy_json(p: &v1::PrivacySpend) -> serde_json::Value {
+    serde_json::json!({
+        "epsilon_micros": p.epsilon_micros,
+        "spent_micros": p.spent_micros,
+        "remaining_micros": p.remaining_micros,
+        "noise_scale": p.noise_scale,
+    })
+}
+
+/// Freshness per origin, as JSON.
+pub(crate) fn freshness_json(freshness: &[v1::Freshness]) -> serde_json::Value {
+    freshness
         .iter()
         .map(|f| {
-            json!({
+            serde_json::json!({
                 "borough": f.borough,
                 "borough_name": f.borough_name,
                 "state": f.state,
@@ -276,15 +337,5 @@ pub fn render_json(reply: &v1::QueryReply) -> String {
                 "reason": f.reason,
             })
         })
-        .collect();
-    let doc = json!({
-        "query_id": reply.query_id,
-        "reference_month": reply.reference_month,
-        "dimensions": reply.dimensions,
-        "measures": reply.measures,
-        "rows": rows,
-        "disclosure": disclosure,
-        "freshness": freshness,
-    });
-    format!("{doc:#}\n")
+        .collect()
 }

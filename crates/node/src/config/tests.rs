@@ -207,3 +207,21 @@ fn unknown_and_negative_disclosure_keys_are_refused() {
     let e = error_of(&format!("{GOOD}\n[disclosure]\nthreshold = -10\n"));
     assert!(e.contains("threshold"), "{e}");
 }
+
+#[test]
+fn the_researcher_certificate_defaults_beside_the_node_certificate_and_may_be_moved() {
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), GOOD).unwrap();
+    assert_eq!(
+        (c.tools.researcher_cert, c.tools.researcher_key),
+        (
+            PathBuf::from("/etc/borough/certs/E09000022/researcher.pem"),
+            PathBuf::from("/etc/borough/certs/E09000022/researcher.key")
+        )
+    );
+    let moved = format!(
+        "{GOOD}\n[tools]\nresearcher_cert = \"/home/r/r.pem\"\nresearcher_key = \"keys/r.key\"\n"
+    );
+    let c = NodeConfig::parse(Path::new("/etc/borough/lambeth.toml"), &moved).unwrap();
+    assert_eq!(c.tools.researcher_cert, Path::new("/home/r/r.pem"));
+    assert_eq!(c.tools.researcher_key, Path::new("/etc/borough/keys/r.key"));
+}
