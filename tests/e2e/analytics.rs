@@ -651,3 +651,108 @@ async fn childcare_requests_count_families_by_home_borough() {
         refused.message()
     );
 }
+
+const PROGRAMMES: [&str; 4] = [
+    "connect-to-work",
+    "work-and-health",
+    "restart",
+    "local-support",
+];
+
+/// The figures a node gives over a peer's replicas follow every kind of change
+/// the peer makes: new cases, a programme corrected, cases deleted and cases
+/// erased. Each step moves a programme's figures by more than disclosure
+/// control's ±4, so a change the view missed would show.
+#[tokio::test]
+async fn figures_over_replicas_follow_a_peers_updates_deletions_and_erasures() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    // Case k is person k % 200 on programme k % 4: 40 people have two cases,
+    // both on the same programme.
+    let mut cases: std::collections::BTreeMap<u32, (String, &str)> = (0..240)
+        .map(|k| {
+            (
+                k,
+                (format!("AB{:06}C", k % 200), PROGRAMMES[k as usize % 4]),
+            )
+        })
+        .collect();
+    let input = |ni: &str, programme: &str| participant(SOUTHWARK, ni, programme);
+    let rows = |cases: &std::collections::BTreeMap<u32, (String, &str)>, pick: fn(u32) -> bool| {
+        cases
+            .iter()
+            .filter(|(k, _)| pick(**k))
+            .map(|(k, (ni, p))| (format!("case-{k}"), input(ni, p)))
+            .collect::<Vec<_>>()
+    };
+    fed.ingest_inputs(SOUTHWARK, EMPLOYMENT, rows(&cases, |_| true))
+        .await;
+
+    // Every fifth case was really on Restart.
+    for (k, case) in cases.iter_mut() {
+        if k % 5 == 0 {
+            case.1 = "restart";
+        }
+    }
+    fed.ingest_inputs(SOUTHWARK, EMPLOYMENT, rows(&cases, |k| k % 5 == 0))
+        .await;
+    // Every seventh is deleted, every sixth of the rest erased.
+    let deleted: Vec<String> = (0..240)
+        .filter(|k| k % 7 == 0)
+        .map(|k| format!("case-{k}"))
+        .collect();
+    let refs: Vec<&str> = deleted.iter().map(String::as_str).collect();
+    fed.delete(SOUTHWARK, EMPLOYMENT, &refs).await;
+    let channel = fed.client_as(SOUTHWARK, "system").await;
+    let mut ingest_client = v1::ingest_client::IngestClient::new(channel);
+    for k in (0..240).filter(|k| k % 7 != 0 && k % 6 == 0) {
+        ingest_client
+            .erase(v1::EraseRequest {
+                dataset: EMPLOYMENT.as_str().into(),
+                local_ref: format!("case-{k}"),
+            })
+            .await
+            .expect("erased");
+    }
+    cases.retain(|k, _| k % 7 != 0 && k % 6 != 0);
+
+    let head = fed.store(SOUTHWARK).head(EMPLOYMENT).expect("head");
+    eventually(
+        "Lambeth to hold all of Southwark's changes",
+        CONVERGE,
+        || async {
+            (fed.store(LAMBETH)
+                .checkpoint(gss(SOUTHWARK), EMPLOYMENT)
+                .expect("checkpoint")
+                >= head)
+                .then_some(())
+        },
+    )
+    .await;
+
+    let reply = ask(
+        &fed,
+        LAMBETH,
+        "analyst",
+        request(&["referrals", "participants"], &["programme"]),
+    )
+    .await
+    .expect("answered");
+    for row in &reply.rows {
+        let on = |p: &str| row.labels[0] == "Total" || row.labels[0] == p;
+        let referrals = cases.values().filter(|(_, p)| on(p)).count() as u64;
+        let people: std::collections::BTreeSet<&String> = cases
+            .values()
+            .filter(|(_, p)| on(p))
+            .map(|(ni, _)| ni)
+            .collect();
+        for (figure, truth) in row.figures.iter().zip([referrals, people.len() as u64]) {
+            let released = count(figure).unwrap_or_else(|| panic!("{row:?} released"));
+            assert!(
+                could_be(released, truth),
+                "{}: released {released}, true {truth}",
+                row.labels[0]
+            );
+        }
+    }
+    assert_eq!(reply.rows.len(), PROGRAMMES.len() + 1, "{reply:?}");
+}

@@ -495,7 +495,9 @@ async fn changed_input_gets_a_new_version_and_one_log_entry() {
 async fn delete_by_local_ref_writes_a_tombstone() {
     let fed = seeded().await;
     let before = snapshot(&fed);
-    let ack = fed.delete(LAMBETH, &[&seeded_ref()]).await;
+    let ack = fed
+        .delete(LAMBETH, Dataset::ChildcarePlaces, &[&seeded_ref()])
+        .await;
     assert_eq!(ack.deleted, 1, "{ack:?}");
     let after = snapshot(&fed);
     assert_eq!(fed.held(LAMBETH, LAMBETH, &seeded_ref()), None);
@@ -511,7 +513,9 @@ async fn delete_by_local_ref_writes_a_tombstone() {
 async fn deleting_an_unknown_local_ref_counts_not_found() {
     let fed = seeded().await;
     let before = snapshot(&fed);
-    let ack = fed.delete(LAMBETH, &["never-stored"]).await;
+    let ack = fed
+        .delete(LAMBETH, Dataset::ChildcarePlaces, &["never-stored"])
+        .await;
     assert_eq!((ack.deleted, ack.not_found), (0, 1), "{ack:?}");
     assert_eq!(snapshot(&fed), before);
 }

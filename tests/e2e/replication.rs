@@ -37,7 +37,8 @@ async fn updates_and_deletes_follow_the_record() {
     })
     .await;
 
-    fed.delete(LAMBETH, &[&id]).await;
+    fed.delete(LAMBETH, borough_model::Dataset::ChildcarePlaces, &[&id])
+        .await;
     eventually("Southwark to drop the deleted record", CONVERGE, || {
         let gone = fed.held(SOUTHWARK, LAMBETH, &id).is_none();
         async move { gone.then_some(()) }

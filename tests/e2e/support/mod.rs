@@ -157,8 +157,14 @@ impl Federation {
             .map(|r| r.into_inner())
     }
 
-    /// Deletes records at `borough`, by local reference, through the Ingest RPC.
-    pub async fn delete(&self, borough: &str, local_refs: &[&str]) -> v1::IngestAck {
+    /// Deletes `dataset` records at `borough`, by local reference, through the
+    /// Ingest RPC.
+    pub async fn delete(
+        &self,
+        borough: &str,
+        dataset: Dataset,
+        local_refs: &[&str],
+    ) -> v1::IngestAck {
         let ops = local_refs
             .iter()
             .map(|r| v1::IngestOp {
@@ -166,7 +172,7 @@ impl Federation {
                 op: Some(v1::ingest_op::Op::Delete(v1::Delete {})),
             })
             .collect();
-        self.ingest_ops(borough, ops)
+        self.apply(borough, dataset, ops)
             .await
             .expect("delete accepted")
     }
