@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use borough_model::Dataset;
+use borough_model::{Dataset, FundedEntitlement};
 
 use crate::dimension::{Dimension, Stage};
 use crate::Error;
@@ -47,8 +47,11 @@ pub enum Measure {
     Places,
     /// Vacant places.
     Vacancies,
-    /// Places on offers that deliver a funded entitlement.
-    FundedPlaces,
+    /// Places on offers that deliver `entitlement`, or any funded entitlement.
+    FundedPlaces {
+        /// The entitlement, or `None` for any.
+        entitlement: Option<FundedEntitlement>,
+    },
     /// Childcare requests.
     Requests,
     /// Distinct families asking (by family link, else parent pseudonym).
@@ -101,14 +104,16 @@ impl Measure {
             all.push(Measure::JobOutcomeRate { months: 6, who });
             all.push(Measure::JobOutcomeRate { months: 12, who });
         }
-        all.extend([
-            Measure::Providers,
-            Measure::Places,
-            Measure::Vacancies,
-            Measure::FundedPlaces,
-            Measure::Requests,
-            Measure::Families,
-        ]);
+        all.extend([Measure::Providers, Measure::Places, Measure::Vacancies]);
+        all.push(Measure::FundedPlaces { entitlement: None });
+        all.extend(
+            FundedEntitlement::ALL
+                .iter()
+                .map(|&e| Measure::FundedPlaces {
+                    entitlement: Some(e),
+                }),
+        );
+        all.extend([Measure::Requests, Measure::Families]);
         all
     }
 
@@ -127,7 +132,10 @@ impl Measure {
             Measure::Providers => "providers".into(),
             Measure::Places => "places".into(),
             Measure::Vacancies => "vacancies".into(),
-            Measure::FundedPlaces => "funded-places".into(),
+            Measure::FundedPlaces { entitlement: None } => "funded-places".into(),
+            Measure::FundedPlaces {
+                entitlement: Some(e),
+            } => format!("funded-places-{}", e.as_str()),
             Measure::Requests => "requests".into(),
             Measure::Families => "families".into(),
         }
@@ -136,9 +144,10 @@ impl Measure {
     /// The dataset the measure counts.
     pub fn dataset(self) -> Dataset {
         match self {
-            Measure::Providers | Measure::Places | Measure::Vacancies | Measure::FundedPlaces => {
-                Dataset::ChildcarePlaces
-            }
+            Measure::Providers
+            | Measure::Places
+            | Measure::Vacancies
+            | Measure::FundedPlaces { .. } => Dataset::ChildcarePlaces,
             Measure::Requests | Measure::Families => Dataset::ChildcareRequests,
             _ => Dataset::EmploymentParticipation,
         }
@@ -166,7 +175,7 @@ impl Measure {
             Measure::Providers => vec![Count::Providers],
             Measure::Places => vec![Count::Places],
             Measure::Vacancies => vec![Count::Vacancies],
-            Measure::FundedPlaces => vec![Count::FundedPlaces],
+            Measure::FundedPlaces { entitlement } => vec![Count::FundedPlaces { entitlement }],
             Measure::Requests => vec![Count::Requests],
             Measure::Families => vec![Count::Families],
         }
@@ -215,8 +224,10 @@ pub(crate) enum Count {
     Places,
     /// Their vacancies.
     Vacancies,
-    /// The capacity of offers delivering a funded entitlement.
-    FundedPlaces,
+    /// The capacity of offers delivering `entitlement` (or any, for `None`).
+    FundedPlaces {
+        entitlement: Option<FundedEntitlement>,
+    },
     /// Childcare requests.
     Requests,
     /// Distinct families.
@@ -238,7 +249,10 @@ impl Count {
 
     /// Whether one record can add more than one to the count.
     pub(crate) fn is_sum(self) -> bool {
-        matches!(self, Count::Places | Count::Vacancies | Count::FundedPlaces)
+        matches!(
+            self,
+            Count::Places | Count::Vacancies | Count::FundedPlaces { .. }
+        )
     }
 
     /// Whether the count is of distinct people rather than of records.
@@ -248,7 +262,7 @@ impl Count {
             Count::Events(_)
                 | Count::Places
                 | Count::Vacancies
-                | Count::FundedPlaces
+                | Count::FundedPlaces { .. }
                 | Count::Requests
         )
     }

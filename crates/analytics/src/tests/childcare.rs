@@ -160,7 +160,13 @@ fn places_query() -> impl Strategy<Value = Query> {
         Measure::Providers,
         Measure::Places,
         Measure::Vacancies,
-        Measure::FundedPlaces,
+        Measure::FundedPlaces { entitlement: None },
+        Measure::FundedPlaces {
+            entitlement: Some(FundedEntitlement::Universal15Hours),
+        },
+        Measure::FundedPlaces {
+            entitlement: Some(FundedEntitlement::WorkingParent),
+        },
     ];
     query_over(Dataset::ChildcarePlaces, dims.to_vec(), measures.to_vec())
 }
@@ -237,7 +243,7 @@ fn place_rows(places: &BTreeMap<(usize, u8), ChildcarePlace>) -> Vec<Row> {
         let borough = borough_code(p.borough);
         for offer in &p.offers {
             let (capacity, vacancies, funded) =
-                (offer.capacity, offer.vacancies, !offer.funded.is_empty());
+                (offer.capacity, offer.vacancies, offer.funded.clone());
             rows.push(Row {
                 key: k.record_key(subject.as_bytes()),
                 subject: subject.clone(),
@@ -255,7 +261,10 @@ fn place_rows(places: &BTreeMap<(usize, u8), ChildcarePlace>) -> Vec<Row> {
                         Count::Providers => 1,
                         Count::Places => capacity,
                         Count::Vacancies => vacancies,
-                        Count::FundedPlaces if funded => capacity,
+                        Count::FundedPlaces { entitlement: None } if !funded.is_empty() => capacity,
+                        Count::FundedPlaces {
+                            entitlement: Some(e),
+                        } if funded.contains(&e) => capacity,
                         _ => 0,
                     })
                 }),

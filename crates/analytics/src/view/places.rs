@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use borough_model::{
-    AgeBand, ChildcarePlace, GssCode, OfstedGrade, PerturbationKey, ProviderType, RecordId,
+    AgeBand, ChildcarePlace, FundedEntitlement, GssCode, OfstedGrade, PerturbationKey,
+    ProviderType, RecordId,
 };
 
 use super::subjects::Subjects;
@@ -29,7 +30,8 @@ pub(crate) struct PlacesView {
     term_time_only: Vec<bool>,
     capacity: Vec<u32>,
     vacancies: Vec<u32>,
-    funded: Vec<bool>,
+    /// Per offer, a bit per entitlement it delivers (`FundedEntitlement::ALL` order).
+    funded: Vec<u8>,
 }
 
 impl PlacesView {
@@ -66,7 +68,10 @@ impl PlacesView {
             self.term_time_only[i] = offer.pattern.term_time_only;
             self.capacity[i] = offer.capacity;
             self.vacancies[i] = offer.vacancies;
-            self.funded[i] = !offer.funded.is_empty();
+            self.funded[i] = offer
+                .funded
+                .iter()
+                .fold(0, |bits, &e| bits | entitlement_bit(e));
             rows.push(r);
         }
         // The provider's reference from `acquire` stands for this record.
@@ -99,7 +104,7 @@ impl PlacesView {
         self.term_time_only.push(false);
         self.capacity.push(0);
         self.vacancies.push(0);
-        self.funded.push(false);
+        self.funded.push(0);
         (self.live.len() - 1) as u32
     }
 }
@@ -143,8 +148,20 @@ impl Facts for PlacesView {
             Count::Providers => 1,
             Count::Places => self.capacity[r],
             Count::Vacancies => self.vacancies[r],
-            Count::FundedPlaces if self.funded[r] => self.capacity[r],
+            Count::FundedPlaces { entitlement } => {
+                let wanted = entitlement.map_or(u8::MAX, entitlement_bit);
+                if self.funded[r] & wanted != 0 {
+                    self.capacity[r]
+                } else {
+                    0
+                }
+            }
             _ => 0,
         })
     }
+}
+
+/// The bit standing for `e` in an offer's entitlements.
+fn entitlement_bit(e: FundedEntitlement) -> u8 {
+    1 << enum_index(e, FundedEntitlement::ALL)
 }
