@@ -558,8 +558,29 @@ fn capacity_and_vacancies(providers: &[(String, v1::ProviderInput)]) -> (u64, u6
         .fold((0, 0), |(c, v), (oc, ov)| (c + oc, v + ov))
 }
 
-/// Childcare providers, places and vacancies are counted per provider borough
-/// over the node's own providers and the replicas it holds.
+/// The median hourly fee of the providers' offers in pence, rounded half up to
+/// 10p as released.
+fn median_fee(providers: &[(String, v1::ProviderInput)]) -> u64 {
+    let mut fees: Vec<u64> = providers
+        .iter()
+        .flat_map(|(_, p)| &p.offers)
+        .map(|o| {
+            let pounds: f64 = o.fee_per_hour.parse().expect("sample fees parse");
+            (pounds * 100.0).round() as u64
+        })
+        .collect();
+    fees.sort_unstable();
+    let n = fees.len();
+    let median = if n % 2 == 1 {
+        fees[n / 2]
+    } else {
+        (fees[n / 2 - 1] + fees[n / 2]) / 2
+    };
+    (median + 5) / 10 * 10
+}
+
+/// Childcare providers, places, vacancies and the median fee are counted per
+/// provider borough over the node's own providers and the replicas it holds.
 #[tokio::test]
 async fn childcare_places_are_counted_per_provider_borough_across_the_federation() {
     let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
@@ -577,7 +598,11 @@ async fn childcare_places_are_counted_per_provider_borough_across_the_federation
     .await;
     let req = v1::QueryRequest {
         dataset: Dataset::ChildcarePlaces.as_str().into(),
-        measures: vec!["providers".into(), "places".into()],
+        measures: vec![
+            "providers".into(),
+            "places".into(),
+            "median-fee-per-hour-pence".into(),
+        ],
         group_by: vec!["provider-borough".into()],
         filters: vec![],
     };
@@ -602,6 +627,7 @@ async fn childcare_places_are_counted_per_provider_borough_across_the_federation
             could_be(released, capacity),
             "{borough}: {released} of {capacity} places"
         );
+        assert_eq!(count(&figures[2]), Some(median_fee(providers)), "{borough}");
     }
     let total = count(&row("").figures[0]).expect("total released");
     assert!(could_be(total, 55), "{total} providers in all");

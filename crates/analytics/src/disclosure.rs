@@ -292,7 +292,20 @@ impl DisclosureControl {
         let protected: Vec<Vec<Protected>> = raw
             .cells
             .iter()
-            .map(|column| self.protect_column(column, raw))
+            .zip(&raw.counts)
+            .map(|(column, count)| match count {
+                // A median is not a count: it is released as it is, but only
+                // where its base count is (below), and never over fewer
+                // subjects than the threshold.
+                Count::Median { .. } => column
+                    .iter()
+                    .map(|c| match c.persons < self.threshold {
+                        true => Protected::Suppressed,
+                        false => Protected::Released(c.value),
+                    })
+                    .collect(),
+                _ => self.protect_column(column, raw),
+            })
             .collect();
         let column_of = |count: Count| raw.counts.iter().position(|&c| c == count);
         let mut released = 0;
@@ -316,6 +329,14 @@ impl DisclosureControl {
                             {
                                 Figure::NotApplicable
                             }
+                            (
+                                Measure::Median { of },
+                                [Protected::Released(_), Protected::Released(m)],
+                            ) => {
+                                let base = of.rounding();
+                                Figure::Count((m + base / 2) / base * base)
+                            }
+                            (Measure::Median { .. }, _) => Figure::Suppressed,
                             (_, [Protected::Released(n)]) => Figure::Count(*n),
                             (_, [Protected::Released(num), Protected::Released(den)])
                                 if *den > 0 =>

@@ -3,7 +3,7 @@
 //! Nothing here is released; only `disclosure` turns a `RawTable` into figures.
 
 use crate::dimension::{sub_region_of_borough, Dimension, Stage};
-use crate::query::{Count, Query, Who};
+use crate::query::{Count, MedianOf, Query, Who};
 use crate::view::{stage_column, EmploymentView, Persons};
 use crate::Error;
 
@@ -118,6 +118,10 @@ pub(crate) trait Facts {
     /// How much row `r` adds to `count` at reference month `as_of`: 0 if
     /// nothing, 1 for a record, more for a sum such as places.
     fn weight(&self, r: usize, count: Count, as_of: u32) -> u64;
+    /// The value row `r` gives a median of `of`, if it has one.
+    fn value(&self, _r: usize, _of: MedianOf) -> Option<u32> {
+        None
+    }
     /// The earliest and latest month index of any record, for period axes.
     fn month_range(&self) -> Option<(u32, u32)> {
         None
@@ -263,8 +267,17 @@ pub(crate) fn evaluate(
             if !facts.live(r) {
                 continue;
             }
-            let weight = facts.weight(r, count, as_of);
-            if weight == 0 {
+            // What the row carries into its cell: a weight to add, or for a
+            // median the value itself (which may be 0).
+            let weight = match count {
+                Count::Median { of } => match facts.value(r, of) {
+                    Some(v) => u64::from(v),
+                    None => continue,
+                },
+                Count::MedianBase { of } => u64::from(facts.value(r, of).is_some()),
+                _ => facts.weight(r, count, as_of),
+            };
+            if weight == 0 && !matches!(count, Count::Median { .. }) {
                 continue;
             }
             for filter in &query.filters {
@@ -300,7 +313,10 @@ pub(crate) fn evaluate(
             keys.push((key, weight.min(u64::from(u32::MAX)) as u32));
         }
         keys.sort_unstable_by_key(|&(key, _)| key);
-        columns.push(tally(&keys, count, facts, first, rest, people));
+        columns.push(match count {
+            Count::Median { .. } => medians(&keys, first, rest, people),
+            _ => tally(&keys, count, facts, first, rest, people),
+        });
     }
 
     let mut rows = Vec::new();
@@ -445,4 +461,44 @@ fn tally(
         previous = Some(k);
     }
     Column { parts, totals }
+}
+
+/// The medians of sorted keys' values per part and total, with the distinct
+/// subjects behind each (as [`tally`] counts them). The cells carry no key: a
+/// median is never perturbed.
+fn medians(keys: &[(u64, u32)], first: u64, rest: u64, people: u64) -> Column {
+    let mut parts = vec![Tally::default(); (first * rest) as usize];
+    let mut totals = vec![Tally::default(); rest as usize];
+    let mut part_values: Vec<Vec<u32>> = vec![Vec::new(); parts.len()];
+    let mut total_values: Vec<Vec<u32>> = vec![Vec::new(); totals.len()];
+    let mut previous: Option<u64> = None;
+    for &(k, value) in keys {
+        let rest_person = k / first;
+        let r = (rest_person / people) as usize;
+        let part = r * first as usize + (k % first) as usize;
+        parts[part].persons += u64::from(previous != Some(k));
+        totals[r].persons += u64::from(previous.is_none_or(|p| p / first != rest_person));
+        part_values[part].push(value);
+        total_values[r].push(value);
+        previous = Some(k);
+    }
+    for (cell, values) in parts.iter_mut().zip(&mut part_values) {
+        cell.value = median(values);
+    }
+    for (cell, values) in totals.iter_mut().zip(&mut total_values) {
+        cell.value = median(values);
+    }
+    Column { parts, totals }
+}
+
+/// The median of `values` (0 for none); of an even number, the mean of the
+/// middle two, rounded down.
+pub(crate) fn median(values: &mut [u32]) -> u64 {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => 0,
+        _ if n % 2 == 1 => u64::from(values[n / 2]),
+        _ => (u64::from(values[n / 2 - 1]) + u64::from(values[n / 2])) / 2,
+    }
 }

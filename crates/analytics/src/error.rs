@@ -85,10 +85,10 @@ pub enum Error {
     /// A differentially private answer was asked for with no ε to spend.
     #[error("a differentially private answer needs an epsilon above 0")]
     NoPrivacyBudget,
-    /// A measure that sums quantities (places, vacancies) rather than counting
-    /// records: one record can move it by more than one, so no calibrated noise
-    /// bounds what it reveals.
-    #[error("measure {measure} sums quantities and has no differentially private form; ask a partnership analyst")]
+    /// A measure that sums quantities (places, vacancies) or takes a median
+    /// rather than counting records: one record can move it by more than one,
+    /// so no calibrated noise bounds what it reveals.
+    #[error("measure {measure} is a sum or a median, not a count, and has no differentially private form; ask a partnership analyst")]
     NotPrivate {
         /// The measure.
         measure: String,

@@ -27,7 +27,7 @@ pub use dimension::{Dimension, Grain, Stage};
 pub use disclosure::{DisclosureControl, Figure, PrivateNoise, Released, ReleasedRow};
 pub use engine::MAX_CELLS;
 pub use error::Error;
-pub use query::{Filter, Measure, Query, Who, MAX_GROUP_BY};
+pub use query::{Filter, Measure, MedianOf, Query, Who, MAX_GROUP_BY};
 
 use engine::EmploymentFacts;
 use view::{EmploymentView, Persons, PlacesView, RequestsView};
@@ -138,7 +138,7 @@ impl Analytics {
         if let Some(m) = query
             .measures
             .iter()
-            .find(|m| m.counts().iter().any(|c| c.is_sum()))
+            .find(|m| m.counts().iter().any(|c| !c.has_private_form()))
         {
             return Err(Error::NotPrivate { measure: m.name() });
         }

@@ -56,6 +56,51 @@ pub enum Measure {
     Requests,
     /// Distinct families asking (by family link, else parent pseudonym).
     Families,
+    /// The median of a value, released only where the providers or families
+    /// behind it would be released as a count.
+    Median {
+        /// What the median is of.
+        of: MedianOf,
+    },
+}
+
+/// What a median is taken of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MedianOf {
+    /// Offers' hourly fees in pence (`childcare-places`; one value per offer,
+    /// over providers).
+    FeePerHour,
+    /// The most parents will pay per hour for unfunded hours, in pence
+    /// (`childcare-requests`, where given; over families).
+    MaxFeePerHour,
+    /// The furthest parents will travel, in metres (`childcare-requests`, where
+    /// given; over families).
+    MaxDistance,
+}
+
+impl MedianOf {
+    const ALL: [MedianOf; 3] = [
+        MedianOf::FeePerHour,
+        MedianOf::MaxFeePerHour,
+        MedianOf::MaxDistance,
+    ];
+
+    /// The name after `median-`, with its unit.
+    fn name(self) -> &'static str {
+        match self {
+            MedianOf::FeePerHour => "fee-per-hour-pence",
+            MedianOf::MaxFeePerHour => "max-fee-per-hour-pence",
+            MedianOf::MaxDistance => "max-distance-m",
+        }
+    }
+
+    /// Released medians are multiples of this: 10p, or 100 m.
+    pub fn rounding(self) -> u64 {
+        match self {
+            MedianOf::FeePerHour | MedianOf::MaxFeePerHour => 10,
+            MedianOf::MaxDistance => 100,
+        }
+    }
 }
 
 /// Which people a measure is about. The joined figure the partnership exists for
@@ -114,6 +159,7 @@ impl Measure {
                 }),
         );
         all.extend([Measure::Requests, Measure::Families]);
+        all.extend(MedianOf::ALL.iter().map(|&of| Measure::Median { of }));
         all
     }
 
@@ -138,6 +184,7 @@ impl Measure {
             } => format!("funded-places-{}", e.as_str()),
             Measure::Requests => "requests".into(),
             Measure::Families => "families".into(),
+            Measure::Median { of } => format!("median-{}", of.name()),
         }
     }
 
@@ -147,8 +194,13 @@ impl Measure {
             Measure::Providers
             | Measure::Places
             | Measure::Vacancies
-            | Measure::FundedPlaces { .. } => Dataset::ChildcarePlaces,
-            Measure::Requests | Measure::Families => Dataset::ChildcareRequests,
+            | Measure::FundedPlaces { .. }
+            | Measure::Median {
+                of: MedianOf::FeePerHour,
+            } => Dataset::ChildcarePlaces,
+            Measure::Requests | Measure::Families | Measure::Median { .. } => {
+                Dataset::ChildcareRequests
+            }
             _ => Dataset::EmploymentParticipation,
         }
     }
@@ -178,6 +230,7 @@ impl Measure {
             Measure::FundedPlaces { entitlement } => vec![Count::FundedPlaces { entitlement }],
             Measure::Requests => vec![Count::Requests],
             Measure::Families => vec![Count::Families],
+            Measure::Median { of } => vec![Count::MedianBase { of }, Count::Median { of }],
         }
     }
 }
@@ -232,6 +285,12 @@ pub(crate) enum Count {
     Requests,
     /// Distinct families.
     Families,
+    /// Distinct providers or families with a value to take the median of: the
+    /// count whose release decides the median's.
+    MedianBase { of: MedianOf },
+    /// The median itself (not a count: never perturbed, summed or totalled by
+    /// equation).
+    Median { of: MedianOf },
 }
 
 impl Count {
@@ -253,6 +312,12 @@ impl Count {
             self,
             Count::Places | Count::Vacancies | Count::FundedPlaces { .. }
         )
+    }
+
+    /// Whether a differentially private answer can carry it: counts of one per
+    /// person can, sums and medians cannot.
+    pub(crate) fn has_private_form(self) -> bool {
+        !self.is_sum() && !matches!(self, Count::MedianBase { .. } | Count::Median { .. })
     }
 
     /// Whether the count is of distinct people rather than of records.

@@ -15,6 +15,7 @@ use proptest::prelude::*;
 use super::*;
 
 mod childcare;
+mod median;
 use crate::dimension::{borough_code, enum_index, month_index, sub_region_of_borough};
 use crate::query::Count;
 

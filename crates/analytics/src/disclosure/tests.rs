@@ -221,3 +221,38 @@ fn the_same_cell_gets_the_same_value_whichever_table_it_is_in() {
     let second = control.release(&b, &[Measure::Starts], 0).rows()[0].figures[0];
     assert_eq!(first, second);
 }
+
+#[test]
+fn a_median_is_withheld_where_its_count_is_suppressed_to_protect_another_cell() {
+    // The 200 providers beside 9 are suppressed whenever the total would pin the
+    // 9; their median fee, over far more than the threshold, goes with them.
+    let control = DisclosureControl::default();
+    let of = crate::MedianOf::FeePerHour;
+    let measure = Measure::Median { of };
+    let mut pinned = 0;
+    for key in 0..=255u8 {
+        let mut raw = table(&[vec![(9, key), (200, 0)]], Count::MedianBase { of });
+        let medians = raw.cells[0]
+            .iter()
+            .map(|c| RawCell {
+                value: 905,
+                persons: c.persons,
+                key: 0,
+            })
+            .collect();
+        raw.cells.push(medians);
+        raw.counts.push(Count::Median { of });
+        let released = control.release(&raw, &[measure], 0);
+        let figures: Vec<Figure> = released.rows().iter().map(|r| r.figures[0]).collect();
+        let counts = control.protect_column(&raw.cells[0], &raw);
+        assert_eq!(figures[0], Figure::Suppressed, "too few providers");
+        for (figure, count) in figures.iter().zip(&counts) {
+            match count {
+                Protected::Suppressed => assert_eq!(*figure, Figure::Suppressed, "key {key}"),
+                Protected::Released(_) => assert_eq!(*figure, Figure::Count(910), "key {key}"),
+            }
+        }
+        pinned += usize::from(counts[1] == Protected::Suppressed);
+    }
+    assert!(pinned > 0, "no key pinned the small cell");
+}

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 
 use super::{engine_cells, key, origin, request, Cells};
 use crate::dimension::{borough_code, enum_index, month_index, sub_region_of_borough};
-use crate::query::Count;
+use crate::query::{Count, MedianOf};
 use crate::{Analytics, Dimension, DisclosureControl, Error, Measure, Query};
 
 const BOROUGHS: [&str; 5] = [
@@ -32,6 +32,7 @@ prop_compose! {
         capacity in 1u32..40,
         free in 0u32..40,
         funded in proptest::collection::btree_set(0usize..3, 0..3),
+        fee_per_hour_pence in 0u32..2000,
     ) -> Offer {
         Offer {
             age_band: AgeBand::ALL[age],
@@ -48,13 +49,13 @@ prop_compose! {
                 .map(|f| FundedEntitlement::ALL[f])
                 .filter(|f| f.applies_to(AgeBand::ALL[age]))
                 .collect(),
-            fee_per_hour_pence: 900,
+            fee_per_hour_pence,
         }
     }
 }
 
 prop_compose! {
-    fn place()(
+    pub(super) fn place()(
         provider_type in 0usize..4,
         ofsted in 0usize..5,
         borough in 0usize..5,
@@ -85,6 +86,8 @@ prop_compose! {
         term_time_only in any::<bool>(),
         send in 0usize..SendNeed::ALL.len(),
         entitlement in proptest::option::of(0usize..3),
+        max_distance_m in proptest::option::of(1u32..20_000),
+        max_fee_pence in proptest::option::of(0u32..1500),
     ) -> ChildcareRequest {
         let mut r = request(parent);
         r.family_link = family.map(|f| Pseudonym::from_bytes([f; 32]));
@@ -93,6 +96,8 @@ prop_compose! {
         r.pattern.term_time_only = term_time_only;
         r.send_need = SendNeed::ALL[send];
         r.entitlement = entitlement.map(|e| FundedEntitlement::ALL[e]);
+        r.max_distance_m = max_distance_m;
+        r.max_fee_pence = max_fee_pence;
         if r.validate().is_err() {
             // An entitlement the child is too young or too old for.
             r.entitlement = None;
@@ -103,7 +108,7 @@ prop_compose! {
 }
 
 /// A valid location for a provider of `kind`: home-based ones by grid cell.
-fn location(kind: ProviderType) -> Location {
+pub(super) fn location(kind: ProviderType) -> Location {
     if kind.is_home_based() {
         Location::Cell(GridCell::containing(51.47, -0.11))
     } else {
@@ -167,6 +172,9 @@ fn places_query() -> impl Strategy<Value = Query> {
         Measure::FundedPlaces {
             entitlement: Some(FundedEntitlement::WorkingParent),
         },
+        Measure::Median {
+            of: MedianOf::FeePerHour,
+        },
     ];
     query_over(Dataset::ChildcarePlaces, dims.to_vec(), measures.to_vec())
 }
@@ -183,7 +191,16 @@ fn requests_query() -> impl Strategy<Value = Query> {
     query_over(
         Dataset::ChildcareRequests,
         dims.to_vec(),
-        vec![Measure::Requests, Measure::Families],
+        vec![
+            Measure::Requests,
+            Measure::Families,
+            Measure::Median {
+                of: MedianOf::MaxFeePerHour,
+            },
+            Measure::Median {
+                of: MedianOf::MaxDistance,
+            },
+        ],
     )
 }
 
@@ -212,12 +229,14 @@ fn query_over(
 }
 
 /// One row of the brute force: what it is about, that subject's record key,
-/// its code per dimension, and what it adds to a count.
+/// its code per dimension, what it adds to a count, and the values it gives
+/// medians.
 struct Row {
     subject: String,
     key: u8,
     codes: BTreeMap<&'static str, u32>,
     weight: Box<dyn Fn(Count) -> u64>,
+    value: Box<dyn Fn(MedianOf) -> Option<u32>>,
 }
 
 fn dim_key(d: Dimension) -> &'static str {
@@ -244,6 +263,7 @@ fn place_rows(places: &BTreeMap<(usize, u8), ChildcarePlace>) -> Vec<Row> {
         for offer in &p.offers {
             let (capacity, vacancies, funded) =
                 (offer.capacity, offer.vacancies, offer.funded.clone());
+            let fee = offer.fee_per_hour_pence;
             rows.push(Row {
                 key: k.record_key(subject.as_bytes()),
                 subject: subject.clone(),
@@ -268,6 +288,7 @@ fn place_rows(places: &BTreeMap<(usize, u8), ChildcarePlace>) -> Vec<Row> {
                         _ => 0,
                     })
                 }),
+                value: Box::new(move |of| (of == MedianOf::FeePerHour).then_some(fee)),
             });
         }
     }
@@ -312,14 +333,22 @@ fn request_rows(requests: &BTreeMap<(usize, u8), ChildcareRequest>) -> Vec<Row> 
                     ),
                 ]),
                 weight: Box::new(|c| u64::from(matches!(c, Count::Requests | Count::Families))),
+                value: {
+                    let (fee, distance) = (r.max_fee_pence, r.max_distance_m);
+                    Box::new(move |of| match of {
+                        MedianOf::MaxFeePerHour => fee,
+                        MedianOf::MaxDistance => distance,
+                        MedianOf::FeePerHour => None,
+                    })
+                },
             }
         })
         .collect()
 }
 
 /// One cell as the brute force accumulates it: its value, the subjects
-/// counted, and the sum of their record keys.
-type NaiveCell = (u64, BTreeSet<String>, u64);
+/// counted, the sum of their record keys, and (for a median) every value.
+type NaiveCell = (u64, BTreeSet<String>, u64, Vec<u32>);
 
 /// The table by brute force, in [`engine_cells`]' shape.
 fn naive(rows: &[Row], query: &Query) -> Cells {
@@ -327,7 +356,11 @@ fn naive(rows: &[Row], query: &Query) -> Cells {
     let mut groups: BTreeMap<Vec<Option<u32>>, Vec<NaiveCell>> = BTreeMap::new();
     for (ci, &count) in counts.iter().enumerate() {
         for row in rows {
-            let weight = (row.weight)(count);
+            let (weight, value) = match count {
+                Count::MedianBase { of } => (u64::from((row.value)(of).is_some()), None),
+                Count::Median { of } => ((row.value)(of).map_or(0, |_| 1), (row.value)(of)),
+                _ => ((row.weight)(count), None),
+            };
             let kept = query
                 .filters
                 .iter()
@@ -349,10 +382,12 @@ fn naive(rows: &[Row], query: &Query) -> Cells {
             for g in keys {
                 let cells = groups
                     .entry(g)
-                    .or_insert_with(|| vec![(0, BTreeSet::new(), 0); counts.len()]);
+                    .or_insert_with(|| vec![(0, BTreeSet::new(), 0, Vec::new()); counts.len()]);
                 let cell = &mut cells[ci];
                 let new = cell.1.insert(row.subject.clone());
-                if !count.is_distinct() {
+                if let Some(v) = value {
+                    cell.3.push(v);
+                } else if !count.is_distinct() {
                     cell.0 += weight;
                     cell.2 += u64::from(row.key);
                 } else if new {
@@ -367,14 +402,35 @@ fn naive(rows: &[Row], query: &Query) -> Cells {
         .map(|(g, cells)| {
             let cells = cells
                 .into_iter()
-                .map(|(v, s, k)| (v, s.len() as u64, (k % 256) as u8))
+                .zip(&counts)
+                .map(|((v, s, k, mut values), count)| match count {
+                    // A median: the middle value, or the mean of the middle two
+                    // rounded down; no cell key.
+                    Count::Median { .. } => {
+                        values.sort_unstable();
+                        let n = values.len();
+                        let m = match n {
+                            0 => 0,
+                            _ if n % 2 == 1 => u64::from(values[n / 2]),
+                            _ => (u64::from(values[n / 2 - 1]) + u64::from(values[n / 2])) / 2,
+                        };
+                        (m, s.len() as u64, 0)
+                    }
+                    _ => (v, s.len() as u64, (k % 256) as u8),
+                })
                 .collect();
             (g, cells)
         })
         .collect()
 }
 
-fn send(analytics: &Analytics, dataset: Dataset, o: usize, id: u8, payload: Option<Payload>) {
+pub(super) fn send(
+    analytics: &Analytics,
+    dataset: Dataset,
+    o: usize,
+    id: u8,
+    payload: Option<Payload>,
+) {
     match &payload {
         Some(Payload::ChildcarePlace(p)) => assert_eq!(p.validate(), Ok(())),
         Some(Payload::ChildcareRequest(r)) => assert_eq!(r.validate(), Ok(())),

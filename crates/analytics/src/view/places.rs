@@ -11,7 +11,7 @@ use borough_model::{
 use super::subjects::Subjects;
 use crate::dimension::{borough_code, enum_index, sub_region_of_borough, Dimension};
 use crate::engine::Facts;
-use crate::query::Count;
+use crate::query::{Count, MedianOf};
 
 /// The offers of every live provider record.
 #[derive(Debug, Default)]
@@ -32,6 +32,7 @@ pub(crate) struct PlacesView {
     vacancies: Vec<u32>,
     /// Per offer, a bit per entitlement it delivers (`FundedEntitlement::ALL` order).
     funded: Vec<u8>,
+    fee_pence: Vec<u32>,
 }
 
 impl PlacesView {
@@ -72,6 +73,7 @@ impl PlacesView {
                 .funded
                 .iter()
                 .fold(0, |bits, &e| bits | entitlement_bit(e));
+            self.fee_pence[i] = offer.fee_per_hour_pence;
             rows.push(r);
         }
         // The provider's reference from `acquire` stands for this record.
@@ -105,6 +107,7 @@ impl PlacesView {
         self.capacity.push(0);
         self.vacancies.push(0);
         self.funded.push(0);
+        self.fee_pence.push(0);
         (self.live.len() - 1) as u32
     }
 }
@@ -141,6 +144,10 @@ impl Facts for PlacesView {
             Dimension::TermTimeOnly => u32::from(self.term_time_only[r]),
             _ => return None,
         })
+    }
+
+    fn value(&self, r: usize, of: MedianOf) -> Option<u32> {
+        (of == MedianOf::FeePerHour).then(|| self.fee_pence[r])
     }
 
     fn weight(&self, r: usize, count: Count, _as_of: u32) -> u64 {

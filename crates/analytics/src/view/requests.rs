@@ -12,7 +12,7 @@ use super::subjects::Subjects;
 use super::Persons;
 use crate::dimension::{borough_code, enum_index, sub_region_of_borough, Dimension};
 use crate::engine::Facts;
-use crate::query::Count;
+use crate::query::{Count, MedianOf};
 
 /// Who a family is: its link within a round, else the parent's pseudonym, else
 /// (a request linked to no one) the request itself.
@@ -38,6 +38,8 @@ pub(crate) struct RequestsView {
     term_time_only: Vec<bool>,
     send_need: Vec<u8>,
     entitlement: Vec<u8>,
+    max_fee_pence: Vec<Option<u32>>,
+    max_distance_m: Vec<Option<u32>>,
 }
 
 /// The age band of a child `months` old.
@@ -95,6 +97,8 @@ impl RequestsView {
             .map_or(FundedEntitlement::ALL.len() as u32, |e| {
                 enum_index(e, FundedEntitlement::ALL)
             }) as u8;
+        self.max_fee_pence[i] = request.max_fee_pence;
+        self.max_distance_m[i] = request.max_distance_m;
         self.rows.insert((origin, id.clone()), r);
     }
 
@@ -124,6 +128,8 @@ impl RequestsView {
         self.term_time_only.push(false);
         self.send_need.push(0);
         self.entitlement.push(0);
+        self.max_fee_pence.push(None);
+        self.max_distance_m.push(None);
         (self.live.len() - 1) as u32
     }
 }
@@ -159,6 +165,14 @@ impl Facts for RequestsView {
             Dimension::Entitlement => u32::from(self.entitlement[r]),
             _ => return None,
         })
+    }
+
+    fn value(&self, r: usize, of: MedianOf) -> Option<u32> {
+        match of {
+            MedianOf::MaxFeePerHour => self.max_fee_pence[r],
+            MedianOf::MaxDistance => self.max_distance_m[r],
+            MedianOf::FeePerHour => None,
+        }
     }
 
     fn weight(&self, _r: usize, count: Count, _as_of: u32) -> u64 {
