@@ -782,3 +782,50 @@ async fn figures_over_replicas_follow_a_peers_updates_deletions_and_erasures() {
     }
     assert_eq!(reply.rows.len(), PROGRAMMES.len() + 1, "{reply:?}");
 }
+
+/// Southwark's own node and Lambeth's, holding Southwark's records as
+/// replicas, give the same figures for them: the same cell over the same
+/// records gets the same perturbation at whichever node holds them.
+#[tokio::test]
+async fn two_nodes_holding_the_same_records_give_the_same_figures() {
+    let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
+    for (i, programme) in PROGRAMMES.iter().enumerate() {
+        let first = 200 * i as u32;
+        ingest(
+            &fed,
+            SOUTHWARK,
+            programme,
+            &people(first..first + 20 + 13 * i as u32),
+        )
+        .await;
+    }
+    ingest(&fed, LAMBETH, "restart", &people(5_000..5_040)).await;
+    replicated(&fed, 20 + 33 + 46 + 59).await;
+    let mut req = request(
+        &["referrals", "participants"],
+        &["programme", "start-month"],
+    );
+    req.filters = vec![v1::QueryFilter {
+        dimension: "delivering-borough".into(),
+        values: vec![SOUTHWARK.into()],
+    }];
+    let at_lambeth = ask(&fed, LAMBETH, "analyst", req.clone())
+        .await
+        .expect("answered");
+    let at_southwark = ask(&fed, SOUTHWARK, "analyst", req)
+        .await
+        .expect("answered");
+    assert_eq!(at_lambeth.rows, at_southwark.rows);
+    assert_eq!(at_lambeth.rows.len(), PROGRAMMES.len() + 1);
+    let released = at_lambeth
+        .rows
+        .iter()
+        .flat_map(|r| &r.figures)
+        .filter(|f| count(f).is_some())
+        .count();
+    assert_eq!(
+        released,
+        2 * (PROGRAMMES.len() + 1),
+        "every figure released"
+    );
+}
