@@ -17,6 +17,7 @@ pub mod import_load;
 pub mod initial_sync;
 pub mod live_lag;
 pub mod machine;
+pub mod query_ceiling;
 pub mod query_engine;
 pub mod query_load;
 pub mod records;

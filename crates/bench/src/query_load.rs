@@ -629,6 +629,8 @@ pub struct QueryReport {
     pub duckdb: DuckDbRun,
     /// borough-net's side.
     pub ours: OursRun,
+    /// The physical ceiling: one pass reading the columns the query touches.
+    pub ceiling: Spread,
     /// Wall time, CPU time and load average of each step.
     pub phases: Vec<Phase>,
 }
@@ -642,6 +644,12 @@ impl QueryReport {
     /// borough-net's run times.
     pub fn ours_spread(&self) -> Spread {
         Spread::of(&mut self.ours.runs.clone())
+    }
+
+    /// borough-net's p50 over the ceiling's: how far above the least any
+    /// answer must cost.
+    pub fn ceiling_ratio(&self) -> f64 {
+        self.ours_spread().p50.as_secs_f64() / self.ceiling.p50.as_secs_f64().max(1e-9)
     }
 
     /// borough-net's p50 over DuckDB's (target ≤ [`QUERY_RATIO_TARGET`]), and
@@ -784,6 +792,11 @@ pub fn run(
         rows: expected.rows,
     };
 
+    progress("ceiling: one pass over the columns the query reads");
+    let clock = PhaseClock::start("ceiling");
+    let ceiling = crate::query_ceiling::scan(records as usize, config.runs);
+    phases.push(clock.stop());
+
     Ok(QueryReport {
         config: config.clone(),
         machine,
@@ -796,6 +809,7 @@ pub fn run(
         venv,
         duckdb: duck,
         ours,
+        ceiling,
         phases,
     })
 }

@@ -514,7 +514,15 @@ pub fn render_query(r: &QueryReport) -> String {
         "   ratio            borough-net / DuckDB: p50 {p50:.2}, p99 {p99:.2}; target p50 <= {QUERY_RATIO_TARGET:.2}: {}",
         verdict(p50 <= QUERY_RATIO_TARGET)
     );
-    let _ = writeln!(o, "\n3. Machine load (shared machine)");
+    let _ = writeln!(
+        o,
+        "\n3. Ceiling (same run, same machine)\n   one pass         reading the {} B per record the query touches (resident, programme, start and outcome months, person) for {} records and adding them up: {}\n   ratio            borough-net / ceiling: p50 {:.1}",
+        crate::query_ceiling::BYTES_PER_RECORD,
+        thousands(r.export.rows as f64),
+        spread_line(&r.ceiling),
+        r.ceiling_ratio()
+    );
+    let _ = writeln!(o, "\n4. Machine load (shared machine)");
     phase_lines(&mut o, &r.phases);
     o
 }

@@ -89,9 +89,16 @@ async fn smoke_query_runs_end_to_end() {
     assert_eq!(r.ours.runs.len(), 3);
     assert_eq!(r.ours.rows, r.export.expected.rows);
     assert_eq!(r.duckdb.result_rows, r.export.expected.rows);
+    assert_eq!(r.ceiling.count, 3, "the ceiling timed once per run");
 
     let text = report::render_query(&r);
-    for heading in ["1. DuckDB", "2. borough-net", "ratio", "view rebuilt"] {
+    for heading in [
+        "1. DuckDB",
+        "2. borough-net",
+        "3. Ceiling",
+        "ratio",
+        "view rebuilt",
+    ] {
         assert!(text.contains(heading), "report lacks {heading}:\n{text}");
     }
 }
