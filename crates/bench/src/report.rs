@@ -241,17 +241,7 @@ pub fn render(r: &SyncReport) -> String {
         "\n4. Machine load (shared machine: other processes compete for the same {} CPUs)",
         m.cpus
     );
-    for p in &r.phases {
-        let _ = writeln!(
-            o,
-            "   {:<18} {:>8}, this process used {:.2} CPUs on average; load average at start {}",
-            p.name,
-            secs(p.wall),
-            p.cpu.as_secs_f64() / p.wall.as_secs_f64().max(1e-9),
-            p.load_average
-                .map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"))
-        );
-    }
+    phase_lines(&mut o, &r.phases);
     o
 }
 
@@ -366,6 +356,7 @@ fn spread_line(s: &Spread) -> String {
     )
 }
 
+/// One line per step: its wall time, this process's CPU use and the load average.
 fn phase_lines(o: &mut String, phases: &[Phase]) {
     for p in phases {
         let _ = writeln!(
