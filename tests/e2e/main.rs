@@ -5,6 +5,7 @@ mod support;
 
 mod agreements;
 mod analytics;
+mod analytics_changes;
 mod canary;
 mod cli;
 mod crash;
