@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use borough_model::{
     AdultAgeBand, AgeBand, Borough, Dataset, EligibilityGroup, FundedEntitlement, GssCode, Month,
-    OfstedGrade, Programme, ProviderType, SendNeed, Sex, SubRegion,
+    OfstedGrade, Programme, ProviderType, SendNeed, SessionPattern, Sex, SubRegion,
 };
 
 use crate::Error;
@@ -97,6 +97,17 @@ impl Grain {
     }
 }
 
+/// The values of [`Dimension::Session`], by code.
+const SESSIONS: [&str; 2] = ["sessional", "full-day"];
+
+/// Ofsted's line between sessional and full day care: four hours a day.
+const FULL_DAY_MINUTES: u16 = 4 * 60;
+
+/// The [`Dimension::Session`] code of a session pattern.
+pub(crate) fn session_code(pattern: &SessionPattern) -> u32 {
+    u32::from(pattern.end_minute.saturating_sub(pattern.start_minute) >= FULL_DAY_MINUTES)
+}
+
 /// A month as a number that counts months: `year * 12 + month - 1`; never 0 for
 /// a real month, so 0 can mean "this stage has not happened".
 pub(crate) fn month_index(m: Month) -> u32 {
@@ -142,6 +153,9 @@ pub enum Dimension {
     ChildAgeBand,
     /// Whether care is (offered or needed) in term time only.
     TermTimeOnly,
+    /// Sessional care (under four hours a day) or full day care (four hours or
+    /// more), as Ofsted registers day care.
+    Session,
     /// The child's special educational needs and disabilities.
     SendNeed,
     /// The funded entitlement a request claims (`none` if it claims none).
@@ -160,7 +174,7 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension that is not a period, for listing in errors.
-    const PLAIN: [Dimension; 20] = [
+    const PLAIN: [Dimension; 21] = [
         Dimension::ResidentBorough,
         Dimension::DeliveringBorough,
         Dimension::ResidentSubRegion,
@@ -179,6 +193,7 @@ impl Dimension {
         Dimension::SendSupport,
         Dimension::ChildAgeBand,
         Dimension::TermTimeOnly,
+        Dimension::Session,
         Dimension::SendNeed,
         Dimension::Entitlement,
     ];
@@ -196,7 +211,9 @@ impl Dimension {
             | Dimension::HomeSubRegion
             | Dimension::SendNeed
             | Dimension::Entitlement => &[Requests],
-            Dimension::ChildAgeBand | Dimension::TermTimeOnly => &[Places, Requests],
+            Dimension::ChildAgeBand | Dimension::TermTimeOnly | Dimension::Session => {
+                &[Places, Requests]
+            }
             _ => &[Dataset::EmploymentParticipation],
         }
     }
@@ -260,6 +277,7 @@ impl Dimension {
             Dimension::ChildAgeBand => "child-age-band".into(),
             Dimension::TermTimeOnly => "term-time-only".into(),
             Dimension::SendNeed => "send-need".into(),
+            Dimension::Session => "session".into(),
             Dimension::Entitlement => "entitlement".into(),
             Dimension::Period { stage: None, grain } => grain.as_str().into(),
             Dimension::Period {
@@ -305,6 +323,11 @@ impl Dimension {
                 _ => return Err(bad("is not yes or no".into())),
             },
             Dimension::Entitlement if t == "none" => FundedEntitlement::ALL.len() as u32,
+            Dimension::Session => SESSIONS
+                .iter()
+                .position(|s| *s == t)
+                .ok_or_else(|| bad(format!("is not {}", SESSIONS.join(" or "))))?
+                as u32,
             d if d.is_sub_region() => sub_region_code(sub_region_of_text(t).ok_or_else(|| {
                 bad(format!(
                     "is not a sub-region; allowed: {}",
@@ -354,6 +377,7 @@ impl Dimension {
                 .get(code as usize)
                 .map_or_else(String::new, |(_, n)| (*n).to_string()),
             d if d.is_yes_no() => if code == 1 { "yes" } else { "no" }.into(),
+            Dimension::Session => SESSIONS.get(code as usize).copied().unwrap_or("").into(),
             Dimension::Programme => enum_label(code, Programme::ALL),
             Dimension::EligibilityGroup => enum_label(code, EligibilityGroup::ALL),
             Dimension::AgeBand => enum_label(code, AdultAgeBand::ALL),

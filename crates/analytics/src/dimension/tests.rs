@@ -82,3 +82,32 @@ fn a_bad_period_value_names_an_example() {
         "{err}"
     );
 }
+
+#[test]
+fn sessions_under_four_hours_are_sessional_and_longer_ones_full_day() {
+    let pattern = |hours: u16, minutes: u16| SessionPattern {
+        days: 0b11111,
+        start_minute: 9 * 60,
+        end_minute: 9 * 60 + hours * 60 + minutes,
+        term_time_only: true,
+    };
+    assert_eq!(
+        Dimension::Session.label(session_code(&pattern(3, 59))),
+        "sessional"
+    );
+    assert_eq!(
+        Dimension::Session.label(session_code(&pattern(4, 0))),
+        "full-day"
+    );
+    assert_eq!(Dimension::Session.code_of("full-day"), Ok(1));
+    let err = Dimension::Session
+        .code_of("mornings")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("session")
+            && err.contains("mornings")
+            && err.contains("sessional or full-day"),
+        "{err}"
+    );
+}

@@ -33,13 +33,14 @@ prop_compose! {
         free in 0u32..40,
         funded in proptest::collection::btree_set(0usize..3, 0..3),
         fee_per_hour_pence in 0u32..2000,
+        hours in 2u16..11,
     ) -> Offer {
         Offer {
             age_band: AgeBand::ALL[age],
             pattern: SessionPattern {
                 days: 0b11111,
                 start_minute: 8 * 60,
-                end_minute: 18 * 60,
+                end_minute: (8 + hours) * 60,
                 term_time_only,
             },
             capacity,
@@ -88,12 +89,14 @@ prop_compose! {
         entitlement in proptest::option::of(0usize..3),
         max_distance_m in proptest::option::of(1u32..20_000),
         max_fee_pence in proptest::option::of(0u32..1500),
+        hours in 2u16..11,
     ) -> ChildcareRequest {
         let mut r = request(parent);
         r.family_link = family.map(|f| Pseudonym::from_bytes([f; 32]));
         r.home_borough = GssCode::parse(BOROUGHS[home]).unwrap();
         r.child_age_months = age_months;
         r.pattern.term_time_only = term_time_only;
+        r.pattern.end_minute = r.pattern.start_minute + hours * 60;
         r.send_need = SendNeed::ALL[send];
         r.entitlement = entitlement.map(|e| FundedEntitlement::ALL[e]);
         r.max_distance_m = max_distance_m;
@@ -160,6 +163,7 @@ fn places_query() -> impl Strategy<Value = Query> {
         Dimension::SendSupport,
         Dimension::ChildAgeBand,
         Dimension::TermTimeOnly,
+        Dimension::Session,
     ];
     let measures = [
         Measure::Providers,
@@ -185,6 +189,7 @@ fn requests_query() -> impl Strategy<Value = Query> {
         Dimension::HomeSubRegion,
         Dimension::ChildAgeBand,
         Dimension::TermTimeOnly,
+        Dimension::Session,
         Dimension::SendNeed,
         Dimension::Entitlement,
     ];
@@ -228,6 +233,11 @@ fn query_over(
         })
 }
 
+/// Hours a day a session pattern covers, in whole hours.
+fn hours_of(p: &SessionPattern) -> u16 {
+    (p.end_minute - p.start_minute) / 60
+}
+
 /// One row of the brute force: what it is about, that subject's record key,
 /// its code per dimension, what it adds to a count, and the values it gives
 /// medians.
@@ -248,6 +258,7 @@ fn dim_key(d: Dimension) -> &'static str {
         Dimension::SendSupport => "send-support",
         Dimension::ChildAgeBand => "age",
         Dimension::TermTimeOnly => "term-time",
+        Dimension::Session => "session",
         Dimension::SendNeed => "send-need",
         Dimension::Entitlement => "entitlement",
         other => panic!("{other} is not a childcare dimension"),
@@ -275,6 +286,7 @@ fn place_rows(places: &BTreeMap<(usize, u8), ChildcarePlace>) -> Vec<Row> {
                     ("send-support", u32::from(p.send_support)),
                     ("age", enum_index(offer.age_band, AgeBand::ALL)),
                     ("term-time", u32::from(offer.pattern.term_time_only)),
+                    ("session", u32::from(hours_of(&offer.pattern) >= 4)),
                 ]),
                 weight: Box::new(move |c| {
                     u64::from(match c {
@@ -323,6 +335,7 @@ fn request_rows(requests: &BTreeMap<(usize, u8), ChildcareRequest>) -> Vec<Row> 
                     ("sub-region", sub_region_of_borough(borough)),
                     ("age", enum_index(age, AgeBand::ALL)),
                     ("term-time", u32::from(r.pattern.term_time_only)),
+                    ("session", u32::from(hours_of(&r.pattern) >= 4)),
                     ("send-need", enum_index(r.send_need, SendNeed::ALL)),
                     (
                         "entitlement",

@@ -9,7 +9,7 @@ use borough_model::{
 };
 
 use super::subjects::Subjects;
-use crate::dimension::{borough_code, enum_index, sub_region_of_borough, Dimension};
+use crate::dimension::{borough_code, enum_index, session_code, sub_region_of_borough, Dimension};
 use crate::engine::Facts;
 use crate::query::{Count, MedianOf};
 
@@ -28,6 +28,7 @@ pub(crate) struct PlacesView {
     send_support: Vec<bool>,
     age_band: Vec<u8>,
     term_time_only: Vec<bool>,
+    session: Vec<u8>,
     capacity: Vec<u32>,
     vacancies: Vec<u32>,
     /// Per offer, a bit per entitlement it delivers (`FundedEntitlement::ALL` order).
@@ -67,6 +68,7 @@ impl PlacesView {
             self.send_support[i] = place.send_support;
             self.age_band[i] = enum_index(offer.age_band, AgeBand::ALL) as u8;
             self.term_time_only[i] = offer.pattern.term_time_only;
+            self.session[i] = session_code(&offer.pattern) as u8;
             self.capacity[i] = offer.capacity;
             self.vacancies[i] = offer.vacancies;
             self.funded[i] = offer
@@ -104,6 +106,7 @@ impl PlacesView {
         self.send_support.push(false);
         self.age_band.push(0);
         self.term_time_only.push(false);
+        self.session.push(0);
         self.capacity.push(0);
         self.vacancies.push(0);
         self.funded.push(0);
@@ -142,6 +145,7 @@ impl Facts for PlacesView {
             Dimension::SendSupport => u32::from(self.send_support[r]),
             Dimension::ChildAgeBand => u32::from(self.age_band[r]),
             Dimension::TermTimeOnly => u32::from(self.term_time_only[r]),
+            Dimension::Session => u32::from(self.session[r]),
             _ => return None,
         })
     }

@@ -10,7 +10,7 @@ use borough_model::{
 
 use super::subjects::Subjects;
 use super::Persons;
-use crate::dimension::{borough_code, enum_index, sub_region_of_borough, Dimension};
+use crate::dimension::{borough_code, enum_index, session_code, sub_region_of_borough, Dimension};
 use crate::engine::Facts;
 use crate::query::{Count, MedianOf};
 
@@ -36,6 +36,7 @@ pub(crate) struct RequestsView {
     home: Vec<u8>,
     age_band: Vec<u8>,
     term_time_only: Vec<bool>,
+    session: Vec<u8>,
     send_need: Vec<u8>,
     entitlement: Vec<u8>,
     max_fee_pence: Vec<Option<u32>>,
@@ -91,6 +92,7 @@ impl RequestsView {
         self.home[i] = borough_code(request.home_borough) as u8;
         self.age_band[i] = enum_index(age_band(request.child_age_months), AgeBand::ALL) as u8;
         self.term_time_only[i] = request.pattern.term_time_only;
+        self.session[i] = session_code(&request.pattern) as u8;
         self.send_need[i] = enum_index(request.send_need, SendNeed::ALL) as u8;
         self.entitlement[i] = request
             .entitlement
@@ -126,6 +128,7 @@ impl RequestsView {
         self.home.push(0);
         self.age_band.push(0);
         self.term_time_only.push(false);
+        self.session.push(0);
         self.send_need.push(0);
         self.entitlement.push(0);
         self.max_fee_pence.push(None);
@@ -161,6 +164,7 @@ impl Facts for RequestsView {
             Dimension::HomeSubRegion => sub_region_of_borough(u32::from(self.home[r])),
             Dimension::ChildAgeBand => u32::from(self.age_band[r]),
             Dimension::TermTimeOnly => u32::from(self.term_time_only[r]),
+            Dimension::Session => u32::from(self.session[r]),
             Dimension::SendNeed => u32::from(self.send_need[r]),
             Dimension::Entitlement => u32::from(self.entitlement[r]),
             _ => return None,
