@@ -267,6 +267,19 @@ async fn run(cli: Cli) -> Result<()> {
             if plot.is_some() {
                 borough_node::analyst::plot::check_plottable(&request.group_by)?;
             }
+            // Open the files first, so a path that cannot be written is found
+            // before anything is asked (or spent).
+            let create = |path: &PathBuf| {
+                std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))
+            };
+            let out_file = out
+                .as_ref()
+                .map(|p| create(p).map(|f| (p, f)))
+                .transpose()?;
+            let plot_file = plot
+                .as_ref()
+                .map(|p| create(p).map(|f| (p, f)))
+                .transpose()?;
             let reply = match epsilon {
                 Some(e) => {
                     let micros = borough_node::analyst::parse_epsilon(&e)?;
@@ -281,19 +294,20 @@ async fn run(cli: Cli) -> Result<()> {
                 QueryFormat::Json => borough_node::analyst::render_json(&reply).into_bytes(),
                 QueryFormat::Parquet => borough_node::analyst::parquet::render_parquet(&reply)?,
             };
-            if let Some(path) = &plot {
-                let svg = borough_node::analyst::plot::render_plot(&reply)?;
-                std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
-            }
-            match out {
-                Some(path) => std::fs::write(&path, bytes)
+            use std::io::Write;
+            // The answer first: a chart that fails must not lose it.
+            match out_file {
+                Some((path, mut file)) => file
+                    .write_all(&bytes)
                     .with_context(|| format!("writing {}", path.display()))?,
-                None => {
-                    use std::io::Write;
-                    std::io::stdout()
-                        .write_all(&bytes)
-                        .context("writing the answer to standard output")?;
-                }
+                None => std::io::stdout()
+                    .write_all(&bytes)
+                    .context("writing the answer to standard output")?,
+            }
+            if let Some((path, mut file)) = plot_file {
+                let svg = borough_node::analyst::plot::render_plot(&reply)?;
+                file.write_all(svg.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
         }
         Command::Demo { keep, records } => {

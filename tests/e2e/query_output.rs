@@ -309,3 +309,32 @@ async fn a_bad_epsilon_is_refused_naming_the_flag() {
         out.stderr
     );
 }
+
+#[tokio::test]
+async fn an_unwritable_out_path_is_refused_before_any_budget_is_spent() {
+    let fed = lambeth_with_cohorts().await;
+    let nowhere = fed.dir.path().join("no-such-folder").join("answer.csv");
+    let out = query(
+        &fed,
+        &[
+            &"--epsilon".into(),
+            &"0.5".into(),
+            &"--out".into(),
+            &nowhere.clone().into(),
+        ],
+    )
+    .await;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains(&nowhere.display().to_string()),
+        "{}",
+        out.stderr
+    );
+    let spent = query(&fed, &[&"--epsilon".into(), &"0.5".into()]).await;
+    spent.assert_success();
+    assert!(
+        spent.stdout.contains("budget spent ε 0.5,"),
+        "{}",
+        spent.stdout
+    );
+}

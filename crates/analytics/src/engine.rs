@@ -274,7 +274,6 @@ pub(crate) fn evaluate(
                     Some(v) => u64::from(v),
                     None => continue,
                 },
-                Count::MedianBase { of } => u64::from(facts.value(r, of).is_some()),
                 _ => facts.weight(r, count, as_of),
             };
             if weight == 0 && !matches!(count, Count::Median { .. }) {

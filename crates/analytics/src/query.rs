@@ -94,6 +94,16 @@ impl MedianOf {
         }
     }
 
+    /// The count whose release decides the median's: all the providers or
+    /// families of the cell, exactly the `providers` or `families` measure, so
+    /// a median is released where that figure is and says nothing it hides.
+    pub(crate) fn base(self) -> Count {
+        match self {
+            MedianOf::FeePerHour => Count::Providers,
+            MedianOf::MaxFeePerHour | MedianOf::MaxDistance => Count::Families,
+        }
+    }
+
     /// Released medians are multiples of this: 10p, or 100 m.
     pub fn rounding(self) -> u64 {
         match self {
@@ -230,7 +240,7 @@ impl Measure {
             Measure::FundedPlaces { entitlement } => vec![Count::FundedPlaces { entitlement }],
             Measure::Requests => vec![Count::Requests],
             Measure::Families => vec![Count::Families],
-            Measure::Median { of } => vec![Count::MedianBase { of }, Count::Median { of }],
+            Measure::Median { of } => vec![of.base(), Count::Median { of }],
         }
     }
 }
@@ -285,9 +295,6 @@ pub(crate) enum Count {
     Requests,
     /// Distinct families.
     Families,
-    /// Distinct providers or families with a value to take the median of: the
-    /// count whose release decides the median's.
-    MedianBase { of: MedianOf },
     /// The median itself (not a count: never perturbed, summed or totalled by
     /// equation).
     Median { of: MedianOf },
@@ -317,7 +324,7 @@ impl Count {
     /// Whether a differentially private answer can carry it: counts of one per
     /// person can, sums and medians cannot.
     pub(crate) fn has_private_form(self) -> bool {
-        !self.is_sum() && !matches!(self, Count::MedianBase { .. } | Count::Median { .. })
+        !self.is_sum() && !matches!(self, Count::Median { .. })
     }
 
     /// Whether the count is of distinct people rather than of records.

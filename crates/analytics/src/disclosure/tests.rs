@@ -231,7 +231,7 @@ fn a_median_is_withheld_where_its_count_is_suppressed_to_protect_another_cell() 
     let measure = Measure::Median { of };
     let mut pinned = 0;
     for key in 0..=255u8 {
-        let mut raw = table(&[vec![(9, key), (200, 0)]], Count::MedianBase { of });
+        let mut raw = table(&[vec![(9, key), (200, 0)]], Count::Providers);
         let medians = raw.cells[0]
             .iter()
             .map(|c| RawCell {

@@ -79,7 +79,7 @@ prop_compose! {
 }
 
 prop_compose! {
-    fn childcare_request()(
+    pub(super) fn childcare_request()(
         parent in proptest::option::of(0u8..20),
         family in proptest::option::of(20u8..30),
         home in 0usize..5,
@@ -88,7 +88,7 @@ prop_compose! {
         send in 0usize..SendNeed::ALL.len(),
         entitlement in proptest::option::of(0usize..3),
         max_distance_m in proptest::option::of(1u32..20_000),
-        max_fee_pence in proptest::option::of(0u32..1500),
+        max_fee_pence in proptest::option::of(1u32..1500),
         hours in 2u16..11,
     ) -> ChildcareRequest {
         let mut r = request(parent);
@@ -370,7 +370,6 @@ fn naive(rows: &[Row], query: &Query) -> Cells {
     for (ci, &count) in counts.iter().enumerate() {
         for row in rows {
             let (weight, value) = match count {
-                Count::MedianBase { of } => (u64::from((row.value)(of).is_some()), None),
                 Count::Median { of } => ((row.value)(of).map_or(0, |_| 1), (row.value)(of)),
                 _ => ((row.weight)(count), None),
             };

@@ -9,7 +9,7 @@ use borough_model::{
 use borough_proto::Payload;
 use proptest::prelude::*;
 
-use super::childcare::{location, place, send};
+use super::childcare::{childcare_request, location, place, send};
 use super::{key, month, origin, request};
 use crate::{Analytics, Dimension, DisclosureControl, Error, Figure, Measure, MedianOf, Query};
 
@@ -177,6 +177,35 @@ proptest! {
             let count_released = matches!(row.figures[0], Figure::Count(_));
             let median_released = matches!(row.figures[1], Figure::Count(_));
             prop_assert_eq!(count_released, median_released, "{:?}", row);
+        }
+    }
+
+    /// The same for families: a median of what parents gave is released
+    /// exactly where the families count is, though not every family gave one.
+    #[test]
+    fn a_request_median_is_released_exactly_where_its_families_count_is(
+        requests in proptest::collection::vec((0usize..3, childcare_request()), 1..150),
+        by in proptest::sample::select(vec![
+            Dimension::HomeBorough,
+            Dimension::ChildAgeBand,
+            Dimension::Session,
+        ]),
+    ) {
+        let analytics = Analytics::new(key(), DisclosureControl::default());
+        for (i, (o, request)) in requests.into_iter().enumerate() {
+            send(&analytics, Dataset::ChildcareRequests, o, i as u8, Some(Payload::ChildcareRequest(request)));
+        }
+        let query = Query {
+            dataset: Dataset::ChildcareRequests,
+            measures: vec![Measure::Families, Measure::Median { of: MedianOf::MaxDistance }],
+            group_by: vec![by],
+            filters: vec![],
+        };
+        let released = analytics.answer(&query, month(40)).expect("answered");
+        for row in released.rows() {
+            if matches!(row.figures[1], Figure::Count(_)) {
+                prop_assert!(matches!(row.figures[0], Figure::Count(_)), "{:?}", row);
+            }
         }
     }
 }

@@ -105,7 +105,7 @@ pub fn render_table(reply: &v1::QueryReply) -> String {
     }
     if let Some(d) = &reply.disclosure {
         out.push_str(&format!(
-            "disclosure control: cells of fewer than {} people suppressed, counts perturbed by up to ±{} and rounded to {}; {} figures released, {} suppressed\n",
+            "disclosure control: cells of fewer than {} people suppressed, counts perturbed by up to ±{} and rounded to {} (medians rounded to 10p or 100 m, released only where their count is); {} figures released, {} suppressed\n",
             d.threshold, d.max_perturbation, d.rounding_base, d.cells_released, d.cells_suppressed
         ));
     }
