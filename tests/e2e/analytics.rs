@@ -741,19 +741,7 @@ async fn figures_over_replicas_follow_a_peers_updates_deletions_and_erasures() {
     }
     cases.retain(|k, _| k % 7 != 0 && k % 6 != 0);
 
-    let head = fed.store(SOUTHWARK).head(EMPLOYMENT).expect("head");
-    eventually(
-        "Lambeth to hold all of Southwark's changes",
-        CONVERGE,
-        || async {
-            (fed.store(LAMBETH)
-                .checkpoint(gss(SOUTHWARK), EMPLOYMENT)
-                .expect("checkpoint")
-                >= head)
-                .then_some(())
-        },
-    )
-    .await;
+    fed.caught_up(LAMBETH, SOUTHWARK, EMPLOYMENT).await;
 
     let reply = ask(
         &fed,

@@ -149,19 +149,7 @@ fn truth(held: &BTreeMap<usize, Case>, programme: Option<&str>) -> [u64; 2] {
 async fn check(cases: Vec<Case>, changes: Vec<Change>) -> Result<(), TestCaseError> {
     let fed = Federation::start(&[LAMBETH, SOUTHWARK]).await;
     let held = send(&fed, &cases, &changes).await;
-    let head = fed.store(SOUTHWARK).head(EMPLOYMENT).expect("head");
-    eventually(
-        "Lambeth to hold all of Southwark's changes",
-        CONVERGE,
-        || async {
-            (fed.store(LAMBETH)
-                .checkpoint(gss(SOUTHWARK), EMPLOYMENT)
-                .expect("checkpoint")
-                >= head)
-                .then_some(())
-        },
-    )
-    .await;
+    fed.caught_up(LAMBETH, SOUTHWARK, EMPLOYMENT).await;
     let (at_lambeth, at_southwark) = (ask(&fed, LAMBETH).await, ask(&fed, SOUTHWARK).await);
     prop_assert_eq!(&at_lambeth.rows, &at_southwark.rows);
     for row in &at_lambeth.rows {

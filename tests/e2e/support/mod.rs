@@ -157,6 +157,22 @@ impl Federation {
             .map(|r| r.into_inner())
     }
 
+    /// Waits until `holder` has applied every change `origin` has made to
+    /// `dataset` so far.
+    pub async fn caught_up(&self, holder: &str, origin: &str, dataset: Dataset) {
+        let head = self.store(origin).head(dataset).expect("head");
+        let what = format!("{holder} to hold all of {origin}'s {dataset} changes");
+        eventually(&what, CONVERGE, || async {
+            (self
+                .store(holder)
+                .checkpoint(gss(origin), dataset)
+                .expect("checkpoint")
+                >= head)
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Deletes `dataset` records at `borough`, by local reference, through the
     /// Ingest RPC.
     pub async fn delete(
