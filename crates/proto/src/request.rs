@@ -48,7 +48,7 @@ impl From<&ChildcareRequest> for v1::ChildcareRequest {
             }),
             preferences: r.preferences.clone(),
             max_distance_m: r.max_distance_m.unwrap_or(0),
-            max_fee_pence: r.max_fee_pence.unwrap_or(0),
+            max_fee_pence: r.max_fee_pence,
             family_link: r.family_link.map(|p| p.to_string()).unwrap_or_default(),
             parent_pseudonym: r
                 .parent_pseudonym
@@ -160,7 +160,7 @@ impl TryFrom<v1::ChildcareRequest> for ChildcareRequest {
                     },
                     preferences: w.preferences,
                     max_distance_m: Some(w.max_distance_m).filter(|m| *m > 0),
-                    max_fee_pence: Some(w.max_fee_pence).filter(|m| *m > 0),
+                    max_fee_pence: w.max_fee_pence,
                     family_link,
                     parent_pseudonym,
                 };
@@ -168,6 +168,53 @@ impl TryFrom<v1::ChildcareRequest> for ChildcareRequest {
                 Ok(request)
             }
             _ => Err(Invalid(problems.into_iter().flat_map(|i| i.0).collect())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use borough_model::{
+        ChildcareRequest, Dataset, GssCode, PostcodeSector, SendNeed, SessionPattern, Term,
+    };
+
+    use crate::{decode_payload, Payload};
+
+    fn request(max_fee_pence: Option<u32>) -> ChildcareRequest {
+        ChildcareRequest {
+            home_borough: GssCode::parse("E09000022").expect("Lambeth"),
+            postcode_sector: PostcodeSector::parse("SE11 5").expect("a sector"),
+            grid_cell: None,
+            child_age_months: 30,
+            start_term: Term::parse("2026-autumn").expect("a term"),
+            pattern: SessionPattern {
+                days: 0b11111,
+                start_minute: 8 * 60,
+                end_minute: 18 * 60,
+                term_time_only: false,
+            },
+            entitlement: None,
+            entitlement_validated: false,
+            send_need: SendNeed::None,
+            priorities: Default::default(),
+            preferences: vec![],
+            max_distance_m: None,
+            max_fee_pence,
+            family_link: None,
+            parent_pseudonym: None,
+        }
+    }
+
+    /// A parent who can pay nothing for unfunded hours is not a parent with
+    /// no limit.
+    #[test]
+    fn a_maximum_fee_of_nothing_stays_apart_from_no_maximum() {
+        for fee in [Some(0), None, Some(850)] {
+            let bytes = Payload::ChildcareRequest(request(fee)).encode();
+            match decode_payload(Dataset::ChildcareRequests, &bytes) {
+                Ok(Payload::ChildcareRequest(r)) => assert_eq!(r.max_fee_pence, fee),
+                other => panic!("{fee:?}: {other:?}"),
+            }
         }
     }
 }

@@ -88,7 +88,7 @@ prop_compose! {
         send in 0usize..SendNeed::ALL.len(),
         entitlement in proptest::option::of(0usize..3),
         max_distance_m in proptest::option::of(1u32..20_000),
-        max_fee_pence in proptest::option::of(1u32..1500),
+        max_fee_pence in proptest::option::of(0u32..1500),
         hours in 2u16..11,
     ) -> ChildcareRequest {
         let mut r = request(parent);
